@@ -1,0 +1,1 @@
+"""The model side: prompts as data, providers, token budgets."""

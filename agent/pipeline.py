@@ -1,0 +1,123 @@
+"""The path of one group message: drop what is not ours, then the ordered routes, first match wins.
+
+The list of routes below is the whole flow of the bot in one place. Each route is a small object with
+a predicate (`match`, where permissions live) and a handler that returns a Decision, or None to let
+the next route try. The last route always decides, so every message gets exactly one Decision.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Protocol
+
+from agent.events import Action, Decision, DecisionKind, Member, Message, Role, Say
+from agent.settings import GroupConfig, Settings
+from agent.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What routes may use. Built once by agent.app; tests build it with fakes."""
+
+    settings: Settings
+    store: Store
+    kb: object  # agent.kb.KnowledgeBase
+    prompts: object  # agent.llm.prompts.Prompts
+    llm: object | None = None  # agent.llm.provider.LLM, None in no-LLM mode
+    clock: Callable[[], datetime] = datetime.now
+
+
+@dataclass
+class Context:
+    """Everything a route knows about one message's surroundings."""
+
+    group: GroupConfig
+    services: Services
+    recent: deque  # recent (Message, Decision) pairs of this group, oldest first
+
+    def sentence(self, name: str, **values) -> str:
+        return self.services.prompts.render(name, self.group.language, **values)
+
+
+class Route(Protocol):
+    name: str
+
+    def match(self, message: Message, ctx: Context) -> bool: ...
+
+    def handle(self, message: Message, ctx: Context) -> Decision | None: ...
+
+
+class Pipeline:
+    """Dispatches messages through `routes` in order. One instance serves every managed group."""
+
+    def __init__(self, services: Services, routes: list[Route], window: int = 12):
+        self.services = services
+        self.routes = routes
+        self._recent: dict[str, deque] = {}
+        self._window = window
+
+    def group_of(self, message: Message) -> GroupConfig | None:
+        return self.services.settings.groups.get(message.group_id or "")
+
+    def with_role(self, message: Message, group: GroupConfig) -> Message:
+        """Stamp the sender's role from config by contact id. A channel may have marked a room's
+        real owner already (OWNER from WeChat); nothing in the text can raise a role."""
+        role = group.role_of(message.sender.id)
+        if message.sender.role == Role.OWNER and role == Role.MEMBER:
+            role = Role.OWNER
+        if role == message.sender.role:
+            return message
+        sender = Member(message.sender.id, message.sender.name, role)
+        return Message(**{**message.__dict__, "sender": sender})
+
+    def dispatch(self, message: Message) -> Decision | None:
+        """Decide one message. None means dropped before routing (unmanaged group, own or seen id)."""
+        started = time.perf_counter()
+        group = self.group_of(message)
+        if group is None or message.sender.role == Role.BOT:
+            return None
+        if not self.services.store.first_sight(message.id, message.ts):
+            log.info("dropped duplicate message %s", message.id)
+            return None
+        message = self.with_role(message, group)
+        recent = self._recent.setdefault(group.id, deque(maxlen=self._window))
+        ctx = Context(group=group, services=self.services, recent=recent)
+        decision = self._route(message, ctx)
+        decision.elapsed_ms = (time.perf_counter() - started) * 1000
+        recent.append((message, decision))
+        self.services.store.bump(group.id, message.ts.date().isoformat(), f"decision.{decision.kind}")
+        return decision
+
+    def on_join(self, group_id: str, member: Member, ts: datetime) -> list[Action]:
+        """A member joined: count it and welcome them with the group's rules (prompts/<lang>/welcome.txt)."""
+        group = self.services.settings.groups.get(group_id)
+        if group is None:
+            return []
+        self.services.store.bump(group.id, ts.date().isoformat(), "members.joined")
+        rules = "\n".join(f"{i}. {r.text}" for i, r in enumerate(group.rules, 1))
+        text = self.services.prompts.render(
+            "welcome", group.language, name=member.name or member.id, group=group.name or group.id,
+            bot=group.bot_name, theme=group.theme, rules=rules)
+        return [Say(group.id, text, (member.id,))]
+
+    def on_leave(self, group_id: str, member: Member, ts: datetime) -> None:
+        if group_id in self.services.settings.groups:
+            self.services.store.bump(group_id, ts.date().isoformat(), "members.left")
+
+    def _route(self, message: Message, ctx: Context) -> Decision:
+        for route in self.routes:
+            try:
+                if not route.match(message, ctx):
+                    continue
+                decision = route.handle(message, ctx)
+            except Exception:  # one route's bug must never take the listener down
+                log.exception("route %s failed on message %s", route.name, message.id)
+                continue
+            if decision is not None:
+                return decision
+        return Decision(DecisionKind.IGNORE, message.id, route="ignore")

@@ -1,0 +1,235 @@
+"""Typed configuration: config/settings.yaml (defaults) and config/groups/<group-id>.yaml.
+
+Validated once at start with extra keys rejected, so a typo is an error naming the file and the key
+rather than a silently ignored setting. Secrets never live here: only the *names* of environment
+variables that hold them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from agent.events import Role
+
+ViolationKind = Literal["ad", "link", "scam", "abuse", "flood", "injection"]
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the operator: file, key, what is wrong."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- per group -----------------------------------------------------------------------------------
+
+
+class Person(_Strict):
+    id: str = Field(min_length=1)
+    name: str = ""
+
+
+class Rule(_Strict):
+    """One article of the group's rules. `kinds` ties detectors to it; inferred from the text if empty."""
+
+    text: str = Field(min_length=1)
+    kinds: list[ViolationKind] = []
+    mode: Literal["enforce", "shadow"] = "enforce"
+    auto_kick: bool = False
+
+
+class AnswerPolicy(_Strict):
+    """When the bot speaks up with an answer."""
+
+    # answer confident questions even when the bot was not addressed (False: only @bot / private)
+    unprompted: bool = True
+    # say "don't know" only when addressed; otherwise record the gap silently
+    unknown_reply_when_addressed: bool = True
+
+
+class ThemePolicy(_Strict):
+    """Drift policy knobs. Restraint first: a bot that scolds every joke gets muted."""
+
+    enabled: bool = True
+    preview: bool = False  # judge and log, send nothing
+    window: int = 6  # recent messages considered
+    min_offtopic_in_window: int = 4
+    cooldown_minutes: int = 90
+    max_per_day: int = 3
+    quiet_hours: tuple[int, int] | None = (23, 7)  # local hours [start, end)
+
+
+class GroupConfig(_Strict):
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = ""
+    room_id: str | None = None
+    topic: str | None = None  # match the WeChat room by its topic when the room id is not known yet
+    language: Literal["zh", "en"] = "zh"
+    timezone: str = "Asia/Shanghai"
+    bot_name: str = "小助手"
+    theme: str = Field(min_length=1)
+    description: str = ""
+    on_topic_examples: list[str] = []
+    off_topic_examples: list[str] = []
+    rules: list[Rule] = []
+    owners: list[Person] = []
+    admins: list[Person] = []
+    whitelist: list[str] = []  # contact ids never flagged by moderation
+    allow_domains: list[str] = []  # link domains members may post
+    answer: AnswerPolicy = AnswerPolicy()
+    theme_policy: ThemePolicy = ThemePolicy()
+    members: list[Person] = []  # known members (names for mentions in simulators); optional
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rules_as_text(cls, value):
+        """Rules may be written as plain strings: article N is the N-th string."""
+        if isinstance(value, list):
+            return [{"text": r} if isinstance(r, str) else r for r in value]
+        return value
+
+    def role_of(self, contact_id: str) -> Role:
+        """Role by contact id only; display names never grant anything."""
+        if any(p.id == contact_id for p in self.owners):
+            return Role.OWNER
+        if any(p.id == contact_id for p in self.admins):
+            return Role.ADMIN
+        return Role.MEMBER
+
+    def name_of(self, contact_id: str) -> str:
+        for p in [*self.owners, *self.admins, *self.members]:
+            if p.id == contact_id:
+                return p.name
+        return contact_id
+
+
+# ---- global defaults ------------------------------------------------------------------------------
+
+
+class KBSettings(_Strict):
+    knowledge_dir: Path = Path("knowledge")
+    chunk_size: int = Field(default=360, ge=50)
+    chunk_overlap: int = Field(default=40, ge=0)
+    collection: str = "knowledge"
+    domain_words: list[str] = []  # extra words for jieba (e.g. 公众号, 服务号)
+
+
+class RetrievalSettings(_Strict):
+    top_k: int = Field(default=5, ge=1)
+    rrf_k: int = Field(default=60, ge=1)
+    answer_threshold: float = Field(default=0.5, ge=0, le=1)  # calibrated confidence to answer
+    max_sentences: int = Field(default=3, ge=1)
+
+
+class LLMSettings(_Strict):
+    provider: Literal["none", "openai", "local", "auto"] = "none"
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = Field(default=20, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    context_tokens: int = Field(default=1500, ge=200)
+    reply_tokens: int = Field(default=300, ge=20)
+    encoding: str = "cl100k_base"
+
+
+class StoreSettings(_Strict):
+    path: Path | None = None  # default: <data_dir>/steward.db
+    retention_days: int = Field(default=30, ge=1)  # message text kept only this long (gaps, evidence)
+
+
+class PacingSettings(_Strict):
+    group_gap_s: float = Field(default=1.5, ge=0)
+    account_gap_s: float = Field(default=0.6, ge=0)
+
+
+class Settings(_Strict):
+    data_dir: Path = Path(".steward")
+    groups_dir: Path = Path("config/groups")
+    prompts_dir: Path = Path("prompts")
+    kb: KBSettings = KBSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    store: StoreSettings = StoreSettings()
+    pacing: PacingSettings = PacingSettings()
+    groups: dict[str, GroupConfig] = {}  # filled from groups_dir, keyed by group id
+
+    @model_validator(mode="after")
+    def _default_store(self):
+        if self.store.path is None:
+            self.store.path = self.data_dir / "steward.db"
+        return self
+
+    @property
+    def db_path(self) -> Path:
+        assert self.store.path is not None
+        return self.store.path
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+# ---- loading -----------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    return data
+
+
+def _explain(path: Path, exc: ValidationError) -> ConfigError:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = "unknown key (typo?)" if err["type"] == "extra_forbidden" else err["msg"]
+        lines.append(f"{path}: {key}: {msg}")
+    return ConfigError("\n".join(lines))
+
+
+def load_group(path: Path) -> GroupConfig:
+    data = _read_yaml(path)
+    try:
+        group = GroupConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+    return group
+
+
+def load_settings(config_dir: Path | str = "config", base_dir: Path | str | None = None) -> Settings:
+    """Load settings.yaml and every group file. Relative paths resolve against `base_dir`
+    (default: the parent of config_dir, i.e. the project root)."""
+    config_dir = Path(config_dir)
+    base = Path(base_dir) if base_dir is not None else config_dir.resolve().parent
+    path = config_dir / "settings.yaml"
+    data = _read_yaml(path) if path.exists() else {}
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+    for attr in ("data_dir", "groups_dir", "prompts_dir"):
+        value = getattr(settings, attr)
+        if not value.is_absolute():
+            setattr(settings, attr, base / value)
+    if not settings.kb.knowledge_dir.is_absolute():
+        settings.kb.knowledge_dir = base / settings.kb.knowledge_dir
+    if settings.store.path is not None and not settings.store.path.is_absolute():
+        settings.store.path = base / settings.store.path
+    groups: dict[str, GroupConfig] = {}
+    if settings.groups_dir.is_dir():
+        for gpath in sorted(settings.groups_dir.glob("*.yaml")):
+            group = load_group(gpath)
+            if group.id in groups:
+                raise ConfigError(f"{gpath}: id: group id {group.id!r} is used by another group file")
+            groups[group.id] = group
+    settings.groups = groups
+    return settings

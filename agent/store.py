@@ -1,0 +1,198 @@
+"""SQLite state: seen message ids, knowledge gaps, strikes, cases, drafts and daily counters.
+
+One file in WAL mode, every write in a transaction, so a restart resumes where it stopped and two
+deliveries of the same message id are handled once. Message text is kept only where it is needed
+(gaps, case evidence) and purged after the configured retention.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen (
+    message_id TEXT PRIMARY KEY,
+    ts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS gaps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id TEXT NOT NULL,
+    asker_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    question TEXT NOT NULL,
+    addressed INTEGER NOT NULL DEFAULT 0,
+    ts TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    answer TEXT
+);
+CREATE TABLE IF NOT EXISTS strikes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    article INTEGER,
+    message_id TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    ts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cases (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    article INTEGER,
+    suggested TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    decided_by TEXT,
+    decision TEXT,
+    ts TEXT NOT NULL,
+    decided_ts TEXT
+);
+CREATE TABLE IF NOT EXISTS stats (
+    group_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    counter TEXT NOT NULL,
+    value INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (group_id, day, counter)
+);
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS strikes_member ON strikes (group_id, member_id, ts);
+CREATE INDEX IF NOT EXISTS gaps_group ON gaps (group_id, status);
+"""
+
+
+def _iso(ts: datetime) -> str:
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    return ts.isoformat()
+
+
+class Store:
+    """Thread-safe facade over one SQLite connection (`:memory:` for tests and eval runs)."""
+
+    def __init__(self, path: Path | str = ":memory:"):
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    @contextmanager
+    def tx(self):
+        """One transaction: all of it lands or none of it does."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ---- de-duplication ----
+    def first_sight(self, message_id: str, ts: datetime) -> bool:
+        """Record a message id; False if it was seen before (a redelivery after a reconnect)."""
+        with self.tx() as db:
+            cur = db.execute("INSERT OR IGNORE INTO seen (message_id, ts) VALUES (?, ?)", (message_id, _iso(ts)))
+            return cur.rowcount == 1
+
+    # ---- counters ----
+    def bump(self, group_id: str, day: str, counter: str, by: int = 1) -> None:
+        with self.tx() as db:
+            db.execute(
+                "INSERT INTO stats (group_id, day, counter, value) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (group_id, day, counter) DO UPDATE SET value = value + excluded.value",
+                (group_id, day, counter, by),
+            )
+
+    def counters(self, group_id: str, since_day: str = "") -> dict[str, int]:
+        rows = self.query(
+            "SELECT counter, SUM(value) AS v FROM stats WHERE group_id = ? AND day >= ? GROUP BY counter",
+            (group_id, since_day),
+        )
+        return {r["counter"]: r["v"] for r in rows}
+
+    # ---- knowledge gaps ----
+    def add_gap(self, group_id: str, asker_id: str, message_id: str, question: str, addressed: bool, ts: datetime) -> int:
+        with self.tx() as db:
+            cur = db.execute(
+                "INSERT INTO gaps (group_id, asker_id, message_id, question, addressed, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                (group_id, asker_id, message_id, question, int(addressed), _iso(ts)),
+            )
+            return int(cur.lastrowid)
+
+    def open_gaps(self, group_id: str) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM gaps WHERE group_id = ? AND status = 'open' ORDER BY id", (group_id,))
+
+    # ---- strikes and cases ----
+    def add_strike(self, group_id: str, member_id: str, kind: str, article: int | None,
+                   message_id: str, evidence: str, ts: datetime) -> int:
+        with self.tx() as db:
+            cur = db.execute(
+                "INSERT INTO strikes (group_id, member_id, kind, article, message_id, evidence, ts) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (group_id, member_id, kind, article, message_id, evidence, _iso(ts)),
+            )
+            return int(cur.lastrowid)
+
+    def strikes(self, group_id: str, member_id: str, since: datetime | None = None) -> list[sqlite3.Row]:
+        return self.query(
+            "SELECT * FROM strikes WHERE group_id = ? AND member_id = ? AND ts >= ? ORDER BY id",
+            (group_id, member_id, _iso(since) if since else ""),
+        )
+
+    def open_case(self, group_id: str, member_id: str, kind: str, article: int | None,
+                  suggested: str, ts: datetime) -> int:
+        with self.tx() as db:
+            cur = db.execute(
+                "INSERT INTO cases (group_id, member_id, kind, article, suggested, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                (group_id, member_id, kind, article, suggested, _iso(ts)),
+            )
+            return int(cur.lastrowid)
+
+    def cases(self, group_id: str | None = None, status: str | None = None) -> list[sqlite3.Row]:
+        sql, params = "SELECT * FROM cases WHERE 1=1", []
+        if group_id:
+            sql += " AND group_id = ?"
+            params.append(group_id)
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        return self.query(sql + " ORDER BY id", tuple(params))
+
+    # ---- small key/value state (mute windows, cooldowns) ----
+    def get(self, key: str, default=None):
+        rows = self.query("SELECT value FROM kv WHERE key = ?", (key,))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    def put(self, key: str, value) -> None:
+        with self.tx() as db:
+            db.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                       (key, json.dumps(value, ensure_ascii=False)))
+
+    # ---- retention ----
+    def purge(self, now: datetime, retention_days: int) -> None:
+        """Drop message text past retention: answered gaps and old seen ids and strikes' evidence."""
+        cutoff = _iso(now - timedelta(days=retention_days))
+        with self.tx() as db:
+            db.execute("DELETE FROM seen WHERE ts < ?", (cutoff,))
+            db.execute("UPDATE strikes SET evidence = '' WHERE ts < ?", (cutoff,))
+            db.execute("DELETE FROM gaps WHERE ts < ? AND status != 'open'", (cutoff,))
