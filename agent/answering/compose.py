@@ -1,0 +1,90 @@
+"""The no-LLM reply: the sentences of the best passages that answer the question, quoted as written.
+
+Quoting keeps numbers, times and names exactly as the operator wrote them, which is what members
+need and what cannot be invented. Sentences are ranked by how much of the question they cover, then
+put back in the passage's order so the reply still reads naturally.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agent.kb.tokenize import content_tokens, normalize
+
+_SPLIT = re.compile(r"(?<=[。！？；!?;])|\n+")
+_FAQ_Q = re.compile(r"^\s*(?:\*\*)?\s*(?:Q|问)\s*[：:].*?$", re.M | re.I)
+_FAQ_A = re.compile(r"^\s*(?:A|答)\s*[：:]\s*", re.M | re.I)
+_MARKUP = re.compile(r"^\s*(?:[-*+]\s+|\d+[.、]\s*|#+\s*)|\*\*")
+
+
+def _table_row(line: str) -> str:
+    """'| 周二 | 19:30 | 间歇跑 |' → '周二，19:30，间歇跑'; separator rows vanish."""
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    return "" if all(re.fullmatch(r":?-{2,}:?", c) or not c for c in cells) else "，".join(c for c in cells if c)
+
+
+def sentences(text: str) -> list[str]:
+    """A passage as sentences and bullet lines, markup removed, FAQ question lines dropped."""
+    text = _FAQ_A.sub("", _FAQ_Q.sub("", text))
+    text = "\n".join(_table_row(l) if l.lstrip().startswith("|") else l for l in text.splitlines())
+    out = []
+    for piece in _SPLIT.split(text):
+        piece = _MARKUP.sub("", piece).strip()
+        if len(piece) >= 2:
+            out.append(piece)
+    return out
+
+
+def _bigrams(text: str) -> set[str]:
+    t = re.sub(r"\W+", "", normalize(text))
+    return {t[i:i + 2] for i in range(len(t) - 1)}
+
+
+def coverage(question: str, passage: str) -> float:
+    """Share of the question's content words (or, failing words, its character pairs) in the passage."""
+    words = set(content_tokens(question))
+    low = normalize(passage)
+    if words:
+        return sum(1 for w in words if w in low) / len(words)
+    q = _bigrams(question)
+    return len(q & _bigrams(passage)) / len(q) if q else 0.0
+
+
+@dataclass(frozen=True)
+class Extract:
+    text: str
+    score: float
+
+
+def best_sentences(question: str, passage: str, limit: int, whole_below: int = 160) -> Extract:
+    """Up to `limit` sentences of `passage` that cover the question best, in the passage's order.
+
+    A short passage (an FAQ answer, one paragraph) is quoted whole: cutting it loses the condition
+    or the number next to the sentence that matched. Sentences that carry the kind of answer asked
+    for (an amount for "多少钱", a time for "几点") rank higher."""
+    from agent.answering.checks import asked_types, gives_type
+
+    sents = sentences(passage)
+    if not sents:
+        return Extract("", 0.0)
+    qb = _bigrams(question)
+    typed = bool(asked_types(question))
+    scored = []
+    for i, s in enumerate(sents):
+        words = coverage(question, s)
+        pairs = len(qb & _bigrams(s)) / len(qb) if qb else 0.0
+        bonus = 0.3 if typed and gives_type(question, s) else 0.0
+        scored.append((words + 0.5 * pairs + bonus, i))
+    whole = sum(len(s) for s in sents) <= whole_below
+    scored.sort(reverse=True)
+    top = scored[0][0]
+    if whole:
+        keep = list(range(len(sents)))
+    else:
+        keep = sorted(i for score, i in scored[:limit] if score > 0 and score >= 0.5 * top) or [scored[0][1]]
+    return Extract("".join(_end(sents[i]) for i in keep), top)
+
+
+def _end(sentence: str) -> str:
+    """Join sentences with Chinese punctuation where the source line had none (bullets)."""
+    return sentence if re.search(r"[。！？；!?;.]$", sentence) else sentence + "；"

@@ -1,0 +1,125 @@
+"""The one composition root: settings → store, knowledge base, model, routes, pipeline.
+
+Everything is built here and passed down, so nothing is a global filled at import and a test can build
+the same app on temporary folders.
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import chromadb
+
+from agent.kb.embeddings import USEEmbeddingFunction
+from agent.kb.store import KnowledgeBase
+from agent.llm.prompts import Prompts
+from agent.llm.provider import make_llm
+from agent.pipeline import Pipeline, Services
+from agent.routes.answer import AnswerRoute
+from agent.routes.commands import CommandRoute
+from agent.routes.moderation import ModerationRoute
+from agent.routes.theme import ThemeRoute
+from agent.settings import Settings
+from agent.store import Store
+from agent.theme.judge import ThemeJudge
+
+log = logging.getLogger(__name__)
+
+
+class ThemeJudges:
+    """One ThemeJudge per group, rebuilt when that group's knowledge changes."""
+
+    def __init__(self, settings: Settings, kb: KnowledgeBase):
+        self.settings, self.kb = settings, kb
+        self._built: dict[str, tuple[int, ThemeJudge]] = {}
+
+    def __call__(self, group_id: str) -> ThemeJudge:
+        version = self.kb.collection.count()
+        cached = self._built.get(group_id)
+        if cached is None or cached[0] != version:
+            got = self.kb.collection.get(where={"scope": {"$in": [group_id, "shared"]}}, include=["documents"])
+            judge = ThemeJudge(self.settings.groups[group_id], got["documents"] or [])
+            cached = self._built[group_id] = (version, judge)
+        return cached[1]
+
+
+def routes(judges: ThemeJudges) -> list:
+    """The whole flow, in order; the first route to return a Decision wins (DESIGN.md)."""
+    return [
+        CommandRoute(),  # 1 owners manage the bot; others get a polite refusal
+        ModerationRoute(),  # 2 rule violations: warn citing the article, strikes, case files
+        AnswerRoute(theme_judges=judges),  # 3 questions: answer with sources, or "don't know"
+        ThemeRoute(judges),  # 4 catch-all: glue, on-topic talk, off-topic drift and nudges
+    ]
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    kb: KnowledgeBase
+    pipeline: Pipeline
+    llm: object | None
+    judges: ThemeJudges
+    _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    @property
+    def llm_name(self) -> str:
+        return getattr(self.llm, "label", "none") if self.llm else "none"
+
+    def sources(self, group_id: str | None = None) -> dict[str, Path]:
+        """scope → folder: each managed group's folder and the shared one, where they exist."""
+        root = self.settings.kb.knowledge_dir
+        ids = [group_id] if group_id else list(self.settings.groups)
+        out = {g: root / g for g in ids if (root / g).is_dir()}
+        if (root / "shared").is_dir():
+            out["shared"] = root / "shared"
+        return out
+
+    def sync_knowledge(self, progress: bool = False):
+        """Sync every managed group's knowledge, then warm the per-group indexes and judges so the
+        first member message is as fast as the rest."""
+        report = self.kb.sync(self.sources(), progress=progress)
+        for group_id in self.settings.groups:
+            self.kb.search("warm up", [group_id, "shared"], k=1)
+            self.judges(group_id)
+        return report
+
+    def knowledge_texts(self, group_id: str) -> dict[str, str]:
+        """file name → text of a group's knowledge files (eval checks cited files for the facts)."""
+        out = {}
+        for folder in self.sources(group_id).values():
+            for f in folder.rglob("*"):
+                if f.suffix in (".md", ".txt"):
+                    out[f.name] = f.read_text(encoding="utf-8")
+        return out
+
+    def usage(self) -> dict:
+        if not self.llm:
+            return {"calls": 0, "tokens": 0}
+        u = self.llm.usage
+        return {"calls": u.calls, "tokens": u.prompt_tokens + u.completion_tokens}
+
+    def close(self) -> None:
+        self.store.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def build(settings: Settings, *, ephemeral: bool = False) -> App:
+    """Build the app. ephemeral: knowledge index in a temporary folder and state in memory (tests, eval)."""
+    tmp = tempfile.TemporaryDirectory(prefix="steward-") if ephemeral else None
+    chroma_dir = Path(tmp.name) / "chroma" if tmp else settings.chroma_dir
+    chroma_dir.mkdir(parents=True, exist_ok=True)
+    client = chromadb.PersistentClient(path=str(chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
+    kb = KnowledgeBase(client, USEEmbeddingFunction(), collection=settings.kb.collection,
+                       domain_words=settings.kb.domain_words, chunk_size=settings.kb.chunk_size,
+                       chunk_overlap=settings.kb.chunk_overlap, rrf_k=settings.retrieval.rrf_k)
+    store = Store(":memory:" if ephemeral else settings.db_path)
+    llm = make_llm(settings.llm)
+    services = Services(settings=settings, store=store, kb=kb, prompts=Prompts(settings.prompts_dir), llm=llm)
+    judges = ThemeJudges(settings, kb)
+    pipeline = Pipeline(services, routes(judges))
+    return App(settings=settings, store=store, kb=kb, pipeline=pipeline, llm=llm, judges=judges, _tmp=tmp)

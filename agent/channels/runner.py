@@ -1,0 +1,193 @@
+"""Runs the pipeline for a live channel: concurrent across groups, in order within a group, paced sends.
+
+`Pipeline.dispatch` is synchronous and may be slow (a model call, retrieval), so it runs in a thread
+pool: a slow group never holds up the others, while one worker per group keeps that group's messages
+(and the replies to them) in the order they arrived. Sends go through a second per-conversation queue
+with a minimum gap per conversation and per account, because bursts of bot messages are what get a
+WeChat account limited. `drain()` finishes everything queued; it is what a shutdown waits for.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Callable
+
+from agent.channels.base import Sender, conversation_of
+from agent.events import Action, Decision, Member, Message
+from agent.pipeline import Pipeline
+from agent.settings import PacingSettings
+
+log = logging.getLogger(__name__)
+
+Observer = Callable[[Message, Decision | None], None]
+Work = Callable[[], tuple[Message | None, Decision | None, list[Action]]]
+
+
+class Runner:
+    """Queues work per group, dispatches it in a bounded thread pool, sends the actions with pacing."""
+
+    def __init__(self, pipeline: Pipeline, sender: Sender, pacing: PacingSettings, *, workers: int = 4,
+                 observer: Observer | None = None):
+        self.pipeline = pipeline
+        self.sender = sender
+        self.pacing = pacing
+        self.observer = observer
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch")
+        self._inbox: dict[str, asyncio.Queue[Work]] = {}
+        self._outbox: dict[str, asyncio.Queue[Action]] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._pending = 0  # work items and actions not finished yet
+        self._idle: asyncio.Event | None = None
+        self._account_lock: asyncio.Lock | None = None
+        self._last_sent: dict[str, float] = {}
+        self._last_account = float("-inf")
+        self._closed = False
+        self.sent = 0
+        self.failed = 0
+
+    # ---- intake (call from the event loop) ----
+    def message(self, message: Message) -> None:
+        key = message.group_id or f"dm:{message.sender.id}"
+        self._enqueue(key, lambda: self._decide(message))
+
+    def joined(self, group_id: str, member: Member, ts: datetime) -> None:
+        self._enqueue(group_id, lambda: (None, None, self.pipeline.on_join(group_id, member, ts)))
+
+    def left(self, group_id: str, member: Member, ts: datetime) -> None:
+        self._enqueue(group_id, lambda: (None, None, self.pipeline.on_leave(group_id, member, ts) or []))
+
+    def _decide(self, message: Message) -> tuple[Message, Decision | None, list[Action]]:
+        decision = self.pipeline.dispatch(message)
+        return message, decision, list(decision.actions) if decision else []
+
+    def _enqueue(self, key: str, work: Work) -> None:
+        if self._closed:
+            log.warning("shutting down: not taking new work for %s", key)
+            return
+        self._begin()
+        queue = self._inbox.get(key)
+        if queue is None:
+            queue = self._inbox[key] = asyncio.Queue()
+            self._tasks.append(asyncio.create_task(self._work_loop(queue), name=f"work:{key}"))
+        queue.put_nowait(work)
+
+    # ---- bookkeeping for drain() ----
+    def _begin(self) -> None:
+        if self._idle is None:
+            self._idle = asyncio.Event()
+        self._pending += 1
+        self._idle.clear()
+
+    def _end(self) -> None:
+        self._pending -= 1
+        if self._pending == 0 and self._idle is not None:
+            self._idle.set()
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    # ---- workers ----
+    async def _work_loop(self, queue: asyncio.Queue[Work]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            work = await queue.get()
+            try:
+                message, decision, actions = await loop.run_in_executor(self._pool, work)
+            except Exception:  # a pipeline bug must not stop this group's worker
+                log.exception("the pipeline failed; the message is skipped")
+                self._end()
+                continue
+            if message is not None and self.observer is not None:
+                try:
+                    self.observer(message, decision)
+                except Exception:
+                    log.exception("decision observer failed")
+            for action in actions:
+                self._send_later(action)
+            self._end()
+
+    def _send_later(self, action: Action) -> None:
+        key = conversation_of(action)
+        self._begin()
+        queue = self._outbox.get(key)
+        if queue is None:
+            queue = self._outbox[key] = asyncio.Queue()
+            self._tasks.append(asyncio.create_task(self._send_loop(key, queue), name=f"send:{key}"))
+        queue.put_nowait(action)
+
+    async def _send_loop(self, key: str, queue: asyncio.Queue[Action]) -> None:
+        if self._account_lock is None:
+            self._account_lock = asyncio.Lock()
+        while True:
+            action = await queue.get()
+            try:
+                # wait out this conversation's gap first, so a busy group does not hold the account lock
+                await _sleep_until(self._last_sent.get(key, float("-inf")) + self.pacing.group_gap_s)
+                async with self._account_lock:
+                    await _sleep_until(self._last_account + self.pacing.account_gap_s)
+                    try:
+                        await self.sender.perform(action)
+                        self.sent += 1
+                    except Exception as exc:
+                        self.failed += 1
+                        log.error("could not carry out %s in %s: %s", type(action).__name__, key, exc)
+                    self._last_account = self._last_sent[key] = time.monotonic()
+            finally:
+                self._end()
+
+    # ---- shutdown ----
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every queued message is decided and every action sent. False on timeout."""
+        if self._pending == 0:
+            return True
+        assert self._idle is not None
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def close(self, timeout: float = 30.0) -> None:
+        """Stop taking work, finish what is queued (up to `timeout`), then release the workers."""
+        self._closed = True
+        if not await self.drain(timeout):
+            log.warning("shutdown: %d messages or replies were still pending after %.0f s and were dropped; "
+                        "messages not yet decided will be handled again if the platform redelivers them",
+                        self._pending, timeout)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _sleep_until(deadline: float) -> None:
+    delay = deadline - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+def stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
+    """Set `stop` on SIGINT/SIGTERM (a second signal exits at once). Returns a function undoing it."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            raise SystemExit(f"second {sig.name}: exiting without finishing in-flight work")
+        log.warning("%s received: finishing in-flight messages, then stopping (again to force)", sig.name)
+        stop.set()
+
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal, sig)
+
+    def undo() -> None:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+    return undo

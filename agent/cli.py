@@ -1,0 +1,113 @@
+"""`steward`: the operator's command line. Each command builds the app from config and does one job."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from agent.settings import ConfigError, load_settings
+
+app = typer.Typer(help="群管家 Qun Steward: an offline-first assistant for WeChat group owners.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+def settings_or_exit(config: Path):
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        err.print(f"[red]Config error[/red]\n{exc}")
+        raise typer.Exit(2) from None
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details to stderr.")):
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command("eval")
+def eval_cmd(
+    folder: Path = typer.Argument(..., exists=True, file_okay=False, help="A labelled group folder (shared/eval/README.md)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics JSON object only."),
+    llm: str = typer.Option("none", "--llm", help="none, or 'config' to use the llm block of settings.yaml."),
+    config: Path = typer.Option(Path("config"), "--config", help="Config folder (defaults only; groups come from FOLDER)."),
+    details: Path | None = typer.Option(None, "--details", help="Write each message's decision as JSONL here."),
+):
+    """Replay a labelled group through the real pipeline and score it."""
+    from agent import eval as evaluation
+
+    settings = settings_or_exit(config)
+    rows: list | None = [] if details else None
+    metrics = evaluation.run(folder, settings, llm_mode=llm, details=rows)
+    if details:
+        details.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    if as_json:
+        print(json.dumps(metrics, ensure_ascii=False))
+        return
+    from agent.simulate import print_metrics
+
+    print_metrics(metrics)
+
+
+def _mount() -> None:
+    """Sub-apps owned by their packages: knowledge base and the WeChat channel."""
+    from agent.kb.cli import kb_app
+
+    app.add_typer(kb_app, name="kb", help="Sync, search and inspect the knowledge base.")
+    try:
+        from agent.channels.cli import register
+    except ImportError:
+        return
+    register(app)
+
+
+
+def _app_for(config: Path, group: str | None, ephemeral: bool = False):
+    from agent.app import build
+
+    settings = settings_or_exit(config)
+    gid = group or next(iter(settings.groups), None)
+    if gid not in settings.groups:
+        err.print(f"[red]No group {gid!r} in {settings.groups_dir}[/red] (have: {', '.join(settings.groups) or 'none'})")
+        raise typer.Exit(2)
+    built = build(settings, ephemeral=ephemeral)
+    built.sync_knowledge(progress=True)
+    return built, gid
+
+
+@app.command()
+def demo(
+    group: str = typer.Option("demo", "--group", "-g", help="Group id from config/groups."),
+    script: Path = typer.Option(Path("config/demo_script.yaml"), "--script", help="The scripted conversation."),
+    config: Path = typer.Option(Path("config"), "--config"),
+):
+    """Play a scripted group conversation through the pipeline and print the transcript."""
+    from agent.simulate import demo as play
+
+    built, gid = _app_for(config, group, ephemeral=True)  # a demo starts from a clean slate every time
+    try:
+        play(built, gid, script)
+    finally:
+        built.close()
+
+
+@app.command()
+def chat(
+    group: str = typer.Option("demo", "--group", "-g", help="Group id from config/groups."),
+    config: Path = typer.Option(Path("config"), "--config"),
+):
+    """A terminal group chat: type as a member and see the bot's decisions and replies."""
+    from agent.simulate import chat as talk
+
+    built, gid = _app_for(config, group, ephemeral=True)  # strikes and gaps of a simulation are not real
+    try:
+        talk(built, gid)
+    finally:
+        built.close()
+
+
+_mount()

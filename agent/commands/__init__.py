@@ -1,0 +1,1 @@
+"""Owners' commands: specs, parsing (slash and natural phrasing), permissions and handlers."""

@@ -1,0 +1,47 @@
+"""The command registry: every command as a spec, so parsing, permissions and /help come from one list."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.events import Role
+
+STAFF = frozenset({Role.OWNER, Role.ADMIN})
+EVERYONE = frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER})
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str  # the intent, as eval and the LLM parser name it
+    slash: tuple[str, ...]  # accepted slash words, first is canonical: /kb add, /kb_add
+    usage: str  # shown on bad arguments and in /help
+    roles: frozenset[Role] = STAFF
+    needs_target: bool = False  # an @member argument
+    needs_text: bool = False  # a free-text argument
+    confirm: bool = False  # side effect on people: ask, then act on /confirm
+    built: bool = True  # False: parsed and permission-checked, but its feature is not in this version
+
+
+SPECS: tuple[CommandSpec, ...] = (
+    CommandSpec("help", ("help", "帮助"), "/help", roles=EVERYONE),
+    CommandSpec("rules", ("rules", "群规"), "/rules", roles=EVERYONE),
+    CommandSpec("kb_search", ("kb search", "kb_search", "查知识库"), "/kb search <关键词>", needs_text=True),
+    CommandSpec("kb_add", ("kb add", "kb_add", "加知识"), "/kb add <内容>", needs_text=True),
+    CommandSpec("warn", ("warn", "警告"), "/warn @成员 <理由>", needs_target=True),
+    CommandSpec("kick", ("kick", "踢"), "/kick @成员", needs_target=True, confirm=True),
+    CommandSpec("mute_bot", ("mute", "mute_bot", "安静"), "/mute [时长，如 2h、30m]"),
+    CommandSpec("unmute_bot", ("unmute", "unmute_bot"), "/unmute"),
+    CommandSpec("stats", ("stats", "统计"), "/stats [7d|30d]"),
+    CommandSpec("broadcast", ("broadcast", "通知"), "/broadcast <内容>", needs_text=True, confirm=True),
+    CommandSpec("schedule_add", ("schedule add", "schedule_add"), "/schedule add <时间> <内容>", needs_text=True, built=False),
+    CommandSpec("schedule_list", ("schedule list", "schedule_list"), "/schedule list", built=False),
+    CommandSpec("schedule_cancel", ("schedule cancel", "schedule_cancel"), "/schedule cancel <编号或时间>", needs_text=True, built=False),
+    CommandSpec("approve_draft", ("approve", "approve_draft"), "/approve <草稿编号>", needs_text=True, built=False),
+    CommandSpec("reject_draft", ("reject", "reject_draft", "skip"), "/reject <草稿编号> [理由]", needs_text=True, built=False),
+    CommandSpec("confirm", ("confirm", "确认"), "/confirm"),
+)
+
+BY_NAME = {s.name: s for s in SPECS}
+
+
+def may_run(spec: CommandSpec, role: Role) -> bool:
+    return role in spec.roles

@@ -1,0 +1,180 @@
+"""`steward eval FOLDER`: replay a labelled group through the real pipeline and score its Decisions.
+
+The folder contract is shared/eval/README.md: group.yaml, knowledge/*.md, messages.jsonl and
+commands.jsonl. Every run builds a fresh, isolated knowledge base (in-memory Chroma) and store from the
+folder alone, so figures never depend on what an earlier run or the operator's own data left behind.
+"""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from agent.events import DecisionKind, Kind, Member, Message, Role
+from agent.mentions import MentionParser
+from agent.settings import GroupConfig, Settings
+
+# "群助手叫“小运”" / "the bot is called 'Sunny'": how a group's description names its assistant
+_BOT_NAME = re.compile(r"(?:助手|机器人|bot|assistant)[^“\"「'\n]{0,12}[“\"「']([^”\"」'\n]{1,16})[”\"」']", re.I)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def load_group(folder: Path) -> GroupConfig:
+    """The eval's group.yaml is a subset of our group config; the bot's name comes from the description."""
+    raw = yaml.safe_load((folder / "group.yaml").read_text(encoding="utf-8"))
+    known = set(GroupConfig.model_fields)
+    data = {k: v for k, v in raw.items() if k in known}
+    if "bot_name" not in data:
+        found = _BOT_NAME.search(raw.get("description", ""))
+        if found:
+            data["bot_name"] = found.group(1)
+    return GroupConfig.model_validate(data)
+
+
+def to_message(row: dict, group: GroupConfig, mentions: MentionParser, seq: int) -> Message:
+    text = row["text"]
+    ids, to_bot = mentions.parse(text)
+    kind = Kind.RED_PACKET if text.startswith("[红包]") else Kind.TEXT
+    role = group.role_of(row["sender"])
+    ts = datetime.fromisoformat(row["ts"]) if row.get("ts") else datetime(2025, 1, 1, 12, 0, seq % 60)
+    return Message(id=row["id"], group_id=group.id, sender=Member(row["sender"], group.name_of(row["sender"]), role),
+                   text=text, ts=ts, kind=kind, mentions=ids, to_bot=to_bot)
+
+
+def _ratio(a: int, b: int) -> float:
+    return round(a / b, 4) if b else 0.0
+
+
+@dataclass
+class _PR:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def out(self, n: int) -> dict:
+        return {"n": n, "precision": _ratio(self.tp, self.tp + self.fp), "recall": _ratio(self.tp, self.tp + self.fn)}
+
+
+def _facts_in(text: str, facts: list[str]) -> bool:
+    t = _norm(text)
+    return all(_norm(f) in t for f in facts)
+
+
+def run(folder: Path | str, settings: Settings, llm_mode: str = "none", details: list | None = None) -> dict:
+    """Replay messages.jsonl and commands.jsonl; return the metrics object of the eval contract."""
+    from agent.app import build  # late: building loads the embedding model
+
+    folder = Path(folder)
+    group = load_group(folder)
+    with tempfile.TemporaryDirectory(prefix="steward-eval-") as tmp:
+        kdir = Path(tmp) / "knowledge"
+        (kdir / group.id).mkdir(parents=True)
+        for f in sorted((folder / "knowledge").glob("*")):
+            if f.suffix in (".md", ".txt"):
+                (kdir / group.id / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+        cfg = settings.model_copy(deep=True)
+        cfg.data_dir = Path(tmp) / "data"
+        cfg.store.path = Path(tmp) / "data" / "steward.db"
+        cfg.kb.knowledge_dir = kdir
+        cfg.groups = {group.id: group}
+        if llm_mode == "none":
+            cfg.llm.provider = "none"
+        app = build(cfg, ephemeral=True)
+        try:
+            app.sync_knowledge()
+            metrics = _replay_messages(app, group, folder / "messages.jsonl", details)
+            metrics["commands"] = _replay_commands(cfg, group, folder / "commands.jsonl", details)
+            metrics["llm"] = app.llm_name
+            metrics["llm_calls"] = app.usage()["calls"]
+            metrics["llm_tokens"] = app.usage()["tokens"]
+        finally:
+            app.close()
+    return metrics
+
+
+def _replay_messages(app, group: GroupConfig, path: Path, details: list | None) -> dict:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    mentions = MentionParser(group)
+    owners = {p.id for p in group.owners}
+    ans_ok = ans_src = unk_ok = invented = ign_ok = owner_flagged = must_not = 0
+    nudge, viol = _PR(), _PR()
+    by_type: dict[str, list[int]] = {}
+    counts = {k: 0 for k in ("answer", "unknown", "ignore", "nudge", "violation")}
+    latencies = []
+    knowledge = app.knowledge_texts(group.id)
+    for seq, row in enumerate(rows):
+        msg = to_message(row, group, mentions, seq)
+        d = app.pipeline.dispatch(msg)
+        kind = d.kind if d else DecisionKind.IGNORE
+        reply = d.reply if d else ""
+        latencies.append(d.elapsed_ms if d else 0.0)
+        expect = row["expect"]
+        counts[expect] = counts.get(expect, 0) + 1
+        if expect == "answer" and kind == DecisionKind.ANSWER and _facts_in(reply, row.get("facts", [])):
+            ans_ok += 1
+            cited = {s.file for s in d.sources}
+            if row.get("source") in cited or any(_facts_in(knowledge.get(f, ""), row["facts"]) for f in cited):
+                ans_src += 1
+        if expect == "unknown":
+            unk_ok += kind == DecisionKind.UNKNOWN
+            invented += kind == DecisionKind.ANSWER
+        ign_ok += expect == "ignore" and kind == DecisionKind.IGNORE
+        for label, pr in (("nudge", nudge), ("violation", viol)):
+            hit, want = kind == label, expect == label
+            pr.tp += hit and want
+            pr.fp += hit and not want
+            pr.fn += want and not hit
+        if expect == "violation":
+            got = d.violation.kind if d and d.violation else None
+            by_type.setdefault(row["violation"], []).append(int(kind == DecisionKind.VIOLATION and got == row["violation"]))
+        owner_flagged += row["sender"] in owners and kind == DecisionKind.VIOLATION
+        must_not += any(_norm(s) in _norm(reply) for s in row.get("must_not", []))
+        if details is not None:
+            details.append({"id": row["id"], "expect": expect, "got": str(kind), "text": row["text"],
+                            "reply": reply, "detail": d.detail if d else {}, "confidence": d.confidence if d else None,
+                            "violation": (d.violation.kind if d and d.violation else None)})
+    latencies.sort()
+    return {
+        "group": group.id, "messages": len(rows), "llm": "none",
+        "answer": {"n": counts["answer"], "accuracy": _ratio(ans_ok, counts["answer"]),
+                   "source_accuracy": _ratio(ans_src, counts["answer"])},
+        "unknown": {"n": counts["unknown"], "recall": _ratio(unk_ok, counts["unknown"]), "invented": invented},
+        "ignore": {"n": counts["ignore"], "accuracy": _ratio(ign_ok, counts["ignore"])},
+        "nudge": nudge.out(counts["nudge"]),
+        "violation": {**viol.out(counts["violation"]),
+                      "by_type": {k: {"n": len(v), "recall": _ratio(sum(v), len(v))} for k, v in sorted(by_type.items())}},
+        "owner_flagged": owner_flagged, "must_not_hits": must_not,
+        "latency_ms": {"p50": round(statistics.median(latencies), 2) if latencies else 0.0,
+                       "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 2) if latencies else 0.0},
+    }
+
+
+def _replay_commands(settings: Settings, group: GroupConfig, path: Path, details: list | None) -> dict:
+    """Each command runs in its own sandbox (fresh store and knowledge copy) so one cannot affect the next."""
+    if not path.exists():
+        return {"n": 0, "intent_accuracy": 0.0, "permission_errors": 0}
+    from agent.routes.commands import interpret  # the same parser and permission check the route uses
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    mentions = MentionParser(group)
+    ok = perm_err = 0
+    for seq, row in enumerate(rows):
+        msg = to_message(row, group, mentions, seq)
+        verdict = interpret(msg, group)
+        intent = verdict.intent if verdict else "none"
+        ok += intent == row["intent"]
+        if verdict is not None and row["intent"] != "none":
+            perm_err += (not row["allowed"] and verdict.permitted) or (row["allowed"] and not verdict.permitted)
+        if details is not None:
+            details.append({"id": row["id"], "expect": row["intent"], "got": intent,
+                            "permitted": verdict.permitted if verdict else None, "text": row["text"]})
+    return {"n": len(rows), "intent_accuracy": _ratio(ok, len(rows)), "permission_errors": perm_err}

@@ -1,0 +1,85 @@
+"""`steward kb …`: sync the knowledge folders, try a search, show what is indexed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+kb_app = typer.Typer(no_args_is_help=True, add_completion=False)
+console = Console()
+ConfigOpt = typer.Option(Path("config"), "--config", help="Folder holding settings.yaml.")
+
+
+def open_kb(config_dir: Path):
+    """The persisted knowledge base the bot uses, built from settings."""
+    import chromadb
+
+    from agent.kb.embeddings import USEEmbeddingFunction
+    from agent.kb.store import KnowledgeBase
+    from agent.settings import load_settings
+
+    settings = load_settings(config_dir)
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    client = chromadb.PersistentClient(path=str(settings.chroma_dir),
+                                       settings=chromadb.Settings(anonymized_telemetry=False))
+    kb = KnowledgeBase(client, USEEmbeddingFunction(), collection=settings.kb.collection,
+                       domain_words=settings.kb.domain_words, chunk_size=settings.kb.chunk_size,
+                       chunk_overlap=settings.kb.chunk_overlap, rrf_k=settings.retrieval.rrf_k)
+    return settings, kb
+
+
+def group_sources(knowledge_dir: Path, group_id: str) -> dict[str, Path]:
+    """A group sees its own folder and the shared one (those that exist)."""
+    return {scope: knowledge_dir / scope for scope in (group_id, "shared") if (knowledge_dir / scope).is_dir()}
+
+
+@kb_app.command()
+def sync(config: Path = ConfigOpt) -> None:
+    """Index every folder under the knowledge directory (only changed files are re-embedded)."""
+    settings, kb = open_kb(config)
+    root = settings.kb.knowledge_dir
+    sources = {d.name: d for d in sorted(root.iterdir()) if d.is_dir()} if root.is_dir() else {}
+    # scopes indexed earlier whose folder is gone get emptied too
+    sources |= {scope: root / scope for scope in kb.stats()["scopes"] if scope not in sources}
+    report = kb.sync(sources, progress=True)
+    console.print(f"[bold]{root}[/]: {report}")
+    for label, files in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        for f in files:
+            console.print(f"  {label}: {f}")
+
+
+@kb_app.command()
+def search(query: str, group: str = typer.Option(..., "--group", help="Group id (its folder + shared)."),
+           k: int = typer.Option(5, "-k", min=1, help="Hits to show."), config: Path = ConfigOpt) -> None:
+    """Show what the bot would retrieve for a question in a group, with every score."""
+    settings, kb = open_kb(config)
+    scopes = list(group_sources(settings.kb.knowledge_dir, group)) or [group, "shared"]
+    hits = kb.search(query, scopes, k=k)
+    if not hits:
+        console.print(f"No hits in {', '.join(scopes)}. Run `steward kb sync` first?")
+        raise typer.Exit(1)
+    table = Table(title=query, show_lines=False)
+    for col in ("#", "fused", "dense", "bm25", "coverage", "file › heading", "snippet"):
+        table.add_column(col, overflow="fold")
+    for rank, h in enumerate(hits, start=1):
+        where = " › ".join(p for p in (f"{h.scope}/{h.file}", h.heading) if p)
+        snippet = h.text.replace("\n", " ")
+        table.add_row(str(rank), f"{h.rrf:.4f}", f"{h.dense:.3f}", f"{h.bm25:.2f}",
+                      f"{h.lexical_coverage:.2f}", where, snippet[:80] + ("…" if len(snippet) > 80 else ""))
+    console.print(table)
+
+
+@kb_app.command()
+def stats(config: Path = ConfigOpt) -> None:
+    """Files and chunks indexed per scope, and when the last sync ran."""
+    _, kb = open_kb(config)
+    info = kb.stats()
+    table = Table(title=f"knowledge base — last sync {info['last_sync'] or 'never'}")
+    for col in ("scope", "files", "chunks"):
+        table.add_column(col)
+    for scope, row in sorted(info["scopes"].items()):
+        table.add_row(scope, str(row["files"]), str(row["chunks"]))
+    table.add_row("[bold]total[/]", str(info["files"]), str(info["chunks"]))
+    console.print(table)

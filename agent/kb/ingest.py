@@ -1,0 +1,166 @@
+"""Knowledge files → chunks, ready to embed.
+
+Markdown is split at headings first (the heading path is kept as metadata and prefixed to the
+embedded text, because a passage like "A：可以…" only makes sense under its question), then to the
+configured size at Chinese sentence boundaries. An FAQ pair is never cut: a question separated from
+its answer retrieves nothing useful. Chunk ids hash the content and position, so re-ingesting an
+unchanged file yields the same ids.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+SUFFIXES = (".md", ".markdown", ".txt")
+SEP = " › "
+# bump when the chunking logic changes, so every file is re-chunked on the next sync
+CHUNKER_VERSION = 1
+_HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
+_SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "!", "?", ";", "，", ",", " ", ""]
+_QUESTION = re.compile(r"^\s*(?:[-*]\s*)?(?:\*\*)?\s*(?:Q|问)\s*[:：]\s*(?P<q>.+?)\s*(?:\*\*)?\s*$", re.I)
+_ASKING = re.compile(r"[？?]\s*$")
+_UNIT_SPLIT = re.compile(r"\n+|(?<=[。！？；!?;])")
+_WORDY = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    scope: str
+    file: str  # path relative to the scope folder, posix
+    heading: str  # heading path below the document title, e.g. "账号相关 › 订阅号和服务号有什么区别？"
+    question: str  # the question of an FAQ pair, else ""
+    text: str  # raw text, what an answer quotes
+    index: int
+    content_hash: str  # of the whole file
+    title: str = ""
+
+    @property
+    def embed_text(self) -> str:
+        """What gets embedded: the heading path (and question) give a terse passage its topic."""
+        head = self._head(with_title=True)
+        return f"{head}\n{self.text}" if head else self.text
+
+    def _head(self, with_title: bool) -> str:
+        parts = [self.title if with_title else "", self.heading]
+        if self.question not in self.heading:
+            parts.append(self.question)
+        return SEP.join(p for p in parts if p)
+
+    @property
+    def units(self) -> list[str]:
+        """Embedded texts of the chunk's lines and sentences, each under the heading path. A short
+        question is nearer to the one sentence that answers it than to a whole passage, so dense
+        retrieval scores a chunk by its best unit."""
+        head = self._head(with_title=False)
+        pieces = [p.strip() for p in _UNIT_SPLIT.split(self.text) if _WORDY.search(p)]
+        return [f"{head}\n{p}" if head else p for p in pieces]
+
+    def metadata(self, chunker: str) -> dict:
+        return {"scope": self.scope, "file": self.file, "heading": self.heading,
+                "question": self.question, "title": self.title, "index": self.index,
+                "content_hash": self.content_hash, "chunker": chunker}
+
+
+def chunker_signature(chunk_size: int, chunk_overlap: int) -> str:
+    return f"v{CHUNKER_VERSION}:{chunk_size}:{chunk_overlap}"
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def knowledge_files(folder: Path) -> dict[str, Path]:
+    """Knowledge files under `folder`, keyed by their posix path relative to it (hidden files skipped)."""
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if path.is_file() and path.suffix.lower() in SUFFIXES and not any(
+            p.startswith(".") for p in rel.parts
+        ):
+            found[rel.as_posix()] = path
+    return found
+
+
+def _blocks(body: str) -> list[tuple[str, str]]:
+    """Split a section body into (question, text) blocks: each FAQ pair runs from its question line to
+    the next question line and stays whole; prose before the first question is ("", text)."""
+    blocks: list[tuple[str, list[str]]] = [("", [])]
+    for line in body.splitlines():
+        m = _QUESTION.match(line)
+        if m:
+            blocks.append((m.group("q").strip("*").strip(), [line]))
+        else:
+            blocks[-1][1].append(line)
+    return [(q, text) for q, lines in blocks if (text := "\n".join(lines).strip())]
+
+
+def _sections(text: str, markdown: bool) -> list[tuple[str, list[str], str]]:
+    """(document title, heading path below it, body) per section. A single H1 is the document's
+    title, not a topic of its own, so it is kept apart from the heading path."""
+    if not markdown:
+        return [("", [], text.strip())]
+    docs = MarkdownHeaderTextSplitter(_HEADERS, strip_headers=True).split_text(text)
+    single_title = len({d.metadata["h1"] for d in docs if "h1" in d.metadata}) == 1
+    out = []
+    for doc in docs:
+        keys = [key for _, key in _HEADERS if key in doc.metadata]
+        title = doc.metadata.get("h1", "") if single_title else ""
+        path = [doc.metadata[k] for k in keys if not (title and k == "h1")]
+        body = "\n".join(line.rstrip() for line in doc.page_content.splitlines()).strip()
+        out.append((title, path, body))
+    return out
+
+
+def chunk_text(scope: str, file: str, text: str, chunk_size: int, chunk_overlap: int,
+               content_hash: str = "") -> list[Chunk]:
+    """Chunks of one file's text; `file` decides Markdown (by suffix) and goes into the metadata."""
+    content_hash = content_hash or file_hash(text.encode("utf-8"))
+    markdown = not file.lower().endswith(".txt")
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=chunk_size, chunk_overlap=min(chunk_overlap, chunk_size // 2),
+        separators=_SEPARATORS, keep_separator="end", strip_whitespace=True,
+    )
+    chunks: list[Chunk] = []
+    for title, path, body in _sections(text, markdown):
+        heading = SEP.join(path)
+        # a "### question?" heading makes its whole section one FAQ pair
+        asked = path[-1] if path and _ASKING.search(path[-1]) else ""
+        blocks = [(asked, body)] if asked else _blocks(body)
+        for question, block in blocks:
+            for piece in [block] if question else splitter.split_text(block):
+                index = len(chunks)
+                key = "\x00".join([scope, file, heading, str(index), piece])
+                cid = hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+                chunks.append(Chunk(cid, scope, file, heading, question, piece, index, content_hash, title))
+    return chunks
+
+
+_TERM_SOURCES = [
+    re.compile(r"^#{1,6}\s+(.+)$", re.M),  # headings
+    re.compile(r"\*\*(.+?)\*\*"),  # bold
+    re.compile(r"[“「『《\"](.+?)[”」』》\"]"),  # quoted terms and titles
+    re.compile(r"^\s*(?:[-*+]|\d+[.、])\s*([^：:\n]{2,8})[：:]", re.M),  # labels: "- 发票：…"
+]
+_ASCII = re.compile(r"[A-Za-z][A-Za-z0-9+#]+")
+_PIECE = re.compile(r"\w+")
+_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+|\d+|[A-Za-z])$")
+
+
+def domain_terms(text: str, headings: list[str] | tuple[str, ...] = (), max_len: int = 6) -> set[str]:
+    """Words the knowledge itself marks as terms (headings, bold, quotes, list labels, ASCII names),
+    for jieba.
+
+    Only short pieces are kept: a whole heading sentence as one jieba word would hide its parts."""
+    marked = [found for pattern in _TERM_SOURCES for found in pattern.findall(text)]
+    terms = set(_ASCII.findall(text))
+    for piece in (p for found in [*marked, *headings] for p in _PIECE.findall(found)):
+        if 2 <= len(piece) <= max_len and not _NUMBERING.match(piece) and not piece.isdigit():
+            terms.add(piece)
+    return terms

@@ -1,0 +1,289 @@
+"""KnowledgeBase: knowledge folders synced into a Chroma collection, searched hybrid.
+
+Chroma is the only state. Every chunk carries its file's content hash, the chunker signature and the
+file's chunk count, so a sync can tell, from the collection alone, which files are complete and
+current: unchanged files cost a hash and nothing else, and a sync that crashed halfway (some chunks
+written, stale ones not yet deleted) shows up as incomplete and is redone by the next one.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.types import EmbeddingFunction
+
+from agent.kb.ingest import SEP, Chunk, chunk_text, chunker_signature, domain_terms, file_hash, knowledge_files
+from agent.kb.retrieve import Hit, LexicalIndex, clean_query, fuse, query_tokens
+from agent.kb.tokenize import add_words
+
+BATCH = 128  # records per embedding call / upsert
+DENSE_CANDIDATES = 400  # records (chunks and units) a dense query returns
+RRF_K = 10
+UNIT_MARK = ":"  # unit record id = chunk id + mark + n, so a dense hit maps back without metadata
+PROGRESS_MIN_FILES = 20
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)  # "scope/file"
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks: int = 0  # chunks embedded and written
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def __str__(self) -> str:
+        return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+                f"{self.unchanged} unchanged; {self.chunks} chunks embedded in {self.seconds:.2f}s")
+
+
+@dataclass
+class _Stored:
+    """What the collection holds for one file: its records (chunks and their units)."""
+
+    ids: set[str] = field(default_factory=set)
+    chunks: int = 0
+    hashes: set[str] = field(default_factory=set)
+    chunkers: set[str] = field(default_factory=set)
+    counts: set[int] = field(default_factory=set)
+
+    def current(self, content_hash: str, chunker: str) -> bool:
+        return (self.hashes == {content_hash} and self.chunkers == {chunker}
+                and self.counts == {len(self.ids)})
+
+
+@dataclass
+class _ScopeSet:
+    """In-memory view of the chunks of some scopes: what BM25, coverage and hit building need."""
+
+    ids: list[str]
+    metas: list[dict]
+    texts: list[str]
+    lexical: LexicalIndex
+    position: dict[str, int]
+    records: int  # chunks and units, the candidates of a dense query
+
+
+def _records(chunks: list[Chunk], chunker: str) -> list[tuple[str, str, str, dict]]:
+    """(id, text to embed, document, metadata) for each chunk and each of its units. Every record
+    names its file, hash and the file's record count, so completeness is checkable per file."""
+    out = []
+    for c in chunks:
+        meta = c.metadata(chunker)
+        out.append((c.id, c.embed_text, c.text, {**meta, "kind": "chunk", "chunk": c.id}))
+        base = {"scope": c.scope, "file": c.file, "content_hash": c.content_hash, "chunker": chunker,
+                "kind": "unit", "chunk": c.id}
+        out.extend((f"{c.id}{UNIT_MARK}{j}", unit, unit, base) for j, unit in enumerate(c.units))
+    return [(rid, emb, doc, {**meta, "count": len(out)}) for rid, emb, doc, meta in out]
+
+
+class KnowledgeBase:
+    """Knowledge of several scopes (a group's folder, "shared") in one Chroma collection.
+
+    Chunks are stored with their lines/sentences ("units") as extra records: dense search scores a
+    chunk by its best record. BM25 and the chunk texts of each scope set are cached in memory and
+    rebuilt lazily after a sync that changed something."""
+
+    def __init__(self, client: ClientAPI, embedding_function: EmbeddingFunction, *,
+                 collection: str = "knowledge", domain_words: list[str] | tuple[str, ...] = (),
+                 chunk_size: int = 360, chunk_overlap: int = 40, rrf_k: int = RRF_K,
+                 dense_weight: float = 1.0, bm25_weight: float = 1.5):
+        if len(collection) < 3:
+            raise ValueError(f"collection name {collection!r}: Chroma needs at least 3 characters")
+        self.ef = embedding_function
+        # the function is passed explicitly: Chroma's default one would download a model
+        self.collection = client.get_or_create_collection(
+            collection, embedding_function=embedding_function,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self.chunk_size, self.chunk_overlap = chunk_size, chunk_overlap
+        self.chunker = chunker_signature(chunk_size, chunk_overlap)
+        self.rrf_k, self.dense_weight, self.bm25_weight = rrf_k, dense_weight, bm25_weight
+        self.folders: dict[str, Path] = {}  # scope -> folder, remembered from sync for add_entry
+        self._cache: dict[tuple[str, ...], _ScopeSet] = {}
+        self._lock = threading.RLock()
+        add_words(domain_words)
+
+    # ---- sync ------------------------------------------------------------------------------------
+
+    def _stored(self) -> dict[tuple[str, str], _Stored]:
+        got = self.collection.get(include=["metadatas"])
+        stored: dict[tuple[str, str], _Stored] = defaultdict(_Stored)
+        for rid, meta in zip(got["ids"], got["metadatas"]):
+            s = stored[(meta["scope"], meta["file"])]
+            s.ids.add(rid)
+            s.chunks += meta.get("kind") == "chunk"
+            s.hashes.add(meta.get("content_hash", ""))
+            s.chunkers.add(meta.get("chunker", ""))
+            s.counts.add(int(meta.get("count", -1)))
+        return stored
+
+    def sync(self, sources: dict[str, Path], progress: bool = False) -> SyncReport:
+        """Bring the given scopes in line with their folders (a missing folder empties its scope).
+        Scopes not named in `sources` are left alone."""
+        start = time.perf_counter()
+        report = SyncReport()
+        with self._lock:
+            stored = self._stored()
+            work = [(scope, rel, path) for scope, folder in sources.items()
+                    for rel, path in knowledge_files(Path(folder)).items()]
+            pending: list[tuple[tuple, set[str]]] = []  # record, ids it replaces
+            for scope, rel, path in self._progress(work, progress):
+                data = path.read_bytes()
+                digest = file_hash(data)
+                old = stored.pop((scope, rel), None)
+                if old is not None and old.current(digest, self.chunker):
+                    report.unchanged += 1
+                    continue
+                text = data.decode("utf-8", errors="replace")
+                chunks = chunk_text(scope, rel, text, self.chunk_size, self.chunk_overlap, digest)
+                records = _records(chunks, self.chunker)
+                stale = (old.ids if old else set()) - {r[0] for r in records}
+                if not records:  # an empty file has nothing to mark it done: just drop its old chunks
+                    if old:
+                        self.collection.delete(ids=sorted(stale))
+                        report.updated.append(f"{scope}/{rel}")
+                    continue
+                (report.updated if old else report.added).append(f"{scope}/{rel}")
+                report.chunks += len(chunks)
+                # the stale ids ride on the file's last record: deleted only once all new ones are in
+                pending.extend((r, stale if r is records[-1] else set()) for r in records)
+                if len(pending) >= BATCH:
+                    self._write(pending)
+                    pending = []
+            self._write(pending)
+            for (scope, rel), old in stored.items():
+                if scope in sources:
+                    self.collection.delete(ids=sorted(old.ids))
+                    report.removed.append(f"{scope}/{rel}")
+            self.folders.update({scope: Path(folder) for scope, folder in sources.items()})
+            if report.changed:
+                self._cache.clear()
+            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            self.collection.modify(metadata={"last_sync": stamp})
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def _write(self, pending: list[tuple[tuple, set[str]]]) -> None:
+        """Embed and upsert new records first (in slices of BATCH), then delete what they replace:
+        a crash in between leaves a file marked incomplete (mixed hashes or a short count), never a
+        file silently missing chunks."""
+        for start in range(0, len(pending), BATCH):
+            records = [r for r, _ in pending[start:start + BATCH]]
+            self.collection.upsert(
+                ids=[r[0] for r in records],
+                embeddings=np.asarray(self.ef([r[1] for r in records]), dtype=np.float32),
+                documents=[r[2] for r in records],
+                metadatas=[r[3] for r in records],
+            )
+        stale = sorted(set().union(*(s for _, s in pending)))
+        if stale:
+            self.collection.delete(ids=stale)
+
+    @staticmethod
+    def _progress(work: list, show: bool):
+        if not show or len(work) < PROGRESS_MIN_FILES:
+            return work
+        from rich.progress import track
+
+        return track(work, description="Syncing knowledge", transient=True)
+
+    def add_entry(self, scope: str, file: str, text: str, *, question: str | None = None,
+                  folder: Path | None = None) -> SyncReport:
+        """Append an entry (an FAQ pair when `question` is given) to a curated Markdown file of the
+        scope and re-index it. The file is the record: the entry survives a rebuild of the index."""
+        folder = Path(folder) if folder is not None else self.folders.get(scope)
+        if folder is None:
+            raise KeyError(f"unknown scope {scope!r}: sync it first or pass its folder")
+        rel = PurePosixPath(file if file.endswith((".md", ".txt")) else f"{file}.md")
+        if rel.is_absolute() or ".." in rel.parts or not text.strip():
+            raise ValueError(f"refusing entry for {file!r}: needs a relative file name and some text")
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entry = f"**Q：{question.strip()}**\nA：{text.strip()}" if question else text.strip()
+        existing = path.read_text(encoding="utf-8") if path.exists() else ""
+        glue = "" if not existing or existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"{glue}{entry}\n")
+        return self.sync({scope: folder})
+
+    # ---- search ----------------------------------------------------------------------------------
+
+    def _scope_set(self, scopes: list[str]) -> _ScopeSet:
+        key = tuple(sorted(set(scopes)))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        got = self.collection.get(where=_scope_filter(key), include=["documents", "metadatas"])
+        rows = [(i, m, t) for i, m, t in zip(got["ids"], got["metadatas"], got["documents"])
+                if m.get("kind") == "chunk"]
+        ids, metas, texts = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+        # terms the knowledge marks (headings, bold, quotes) join jieba's dictionary before indexing
+        terms: set[str] = set()
+        for meta, text in zip(metas, texts):
+            terms |= domain_terms(text, meta.get("heading", "").split(SEP))
+        if add_words(terms):
+            self._cache.clear()
+        headed = [f"{m.get('heading', '')}\n{m.get('question', '')}\n{t}" for m, t in zip(metas, texts)]
+        built = _ScopeSet(ids, metas, texts, LexicalIndex(headed), {c: i for i, c in enumerate(ids)},
+                          records=len(got["ids"]))
+        self._cache[key] = built
+        return built
+
+    def search(self, query: str, scopes: list[str], k: int = 5) -> list[Hit]:
+        """Top-k chunks of the given scopes for `query`, by dense + BM25 rank fusion."""
+        with self._lock:
+            view = self._scope_set(scopes)
+        if not view.ids or not query.strip():
+            return []
+        qvec = np.asarray(self.ef([clean_query(query) or query]), dtype=np.float32)
+        got = self.collection.query(query_embeddings=qvec, n_results=min(view.records, DENSE_CANDIDATES),
+                                    where=_scope_filter(tuple(sorted(set(scopes)))),
+                                    include=["distances"])
+        dense: dict[int, float] = {}  # chunk position -> best similarity of its records
+        for rid, dist in zip(got["ids"][0], got["distances"][0]):
+            i = view.position.get(rid.split(UNIT_MARK)[0])
+            if i is not None and i not in dense:  # results come best first
+                dense[i] = max(0.0, 1.0 - dist)
+        qtokens = query_tokens(query)
+        bm25 = view.lexical.scores(qtokens)
+        bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable") if bm25[i] > 0]
+        fused = fuse([(list(dense), self.dense_weight), (bm25_order, self.bm25_weight)], self.rrf_k)
+        top = sorted(fused, key=fused.get, reverse=True)[:k]
+        for i in top:  # beyond the dense candidates (large scopes only): score the chunk directly
+            if i not in dense:
+                vec = self.collection.get(ids=[view.ids[i]], include=["embeddings"])["embeddings"][0]
+                dense[i] = max(0.0, float(np.dot(qvec[0], vec)))
+        return [self._hit(view, i, dense[i], float(bm25[i]), fused[i], qtokens) for i in top]
+
+    @staticmethod
+    def _hit(view: _ScopeSet, i: int, dense: float, bm25: float, rrf: float, qtokens: list[str]) -> Hit:
+        meta = view.metas[i]
+        return Hit(id=view.ids[i], text=view.texts[i], file=meta["file"], scope=meta["scope"],
+                   heading=meta.get("heading", ""), question=meta.get("question", ""), dense=dense,
+                   bm25=bm25, rrf=rrf, lexical_coverage=view.lexical.coverage(qtokens, i))
+
+    # ---- stats -----------------------------------------------------------------------------------
+
+    def stats(self) -> dict:
+        stored = self._stored()
+        scopes: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "chunks": 0})
+        for (scope, _), s in stored.items():
+            scopes[scope]["files"] += 1
+            scopes[scope]["chunks"] += s.chunks
+        return {"files": len(stored), "chunks": sum(v["chunks"] for v in scopes.values()),
+                "scopes": dict(scopes), "last_sync": (self.collection.metadata or {}).get("last_sync")}
+
+
+def _scope_filter(scopes: tuple[str, ...]) -> dict:
+    return {"scope": scopes[0]} if len(scopes) == 1 else {"scope": {"$in": list(scopes)}}

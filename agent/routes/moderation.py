@@ -1,0 +1,125 @@
+"""Route 2: rule violations. Warn citing the article, record a strike, escalate by the ladder.
+
+Staff and whitelisted members never reach the handler: that is the route's predicate, not a check
+buried in it. The handler runs the flood counter and the cheap detectors, asks the model judge only
+about weak findings, and returns None when nothing is wrong so the message goes on to the next route.
+Warnings name the article but never repeat the offending handle or link; case files carry the
+evidence to the owners privately. No kick without an owner's decision, unless the rule says auto_kick.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from agent.events import Decision, DecisionKind, Kick, Kind, Message, Role, Say, Violation, Whisper
+from agent.moderation import qr
+from agent.moderation.articles import article_for, label
+from agent.moderation.detectors import Finding, detect
+from agent.moderation.flood import FloodGuard
+from agent.moderation.judge import judge
+from agent.moderation.ladder import Ladder, Step, mute, stored_time
+from agent.moderation.text import Text
+from agent.pipeline import Context
+from agent.settings import GroupConfig, Rule
+
+EVIDENCE_CHARS = 300
+
+
+def exempt(message: Message, group: GroupConfig) -> bool:
+    """Owners, admins, the bot itself and whitelisted contacts are never flagged."""
+    return message.sender.is_staff or message.sender.role == Role.BOT or message.sender.id in group.whitelist
+
+
+class ModerationRoute:
+    name = "moderation"
+
+    def __init__(self, ladder: Ladder | None = None, flood: FloodGuard | None = None):
+        self.ladder = ladder or Ladder()
+        self.flood = flood or FloodGuard()
+
+    def match(self, message: Message, ctx: Context) -> bool:
+        return message.group_id is not None and message.kind != Kind.SYSTEM and not exempt(message, ctx.group)
+
+    def handle(self, message: Message, ctx: Context) -> Decision | None:
+        finding, llm_calls = self.find(message, ctx)
+        if finding is None:
+            return None
+        numbered = article_for(finding, ctx.group)
+        article, rule = numbered if numbered else (None, None)
+        decision = Decision(DecisionKind.VIOLATION, message.id, route=self.name, confidence=finding.confidence,
+                            violation=Violation(finding.kind, article, finding.reason, finding.severity),
+                            llm_calls=llm_calls, detail={"reason": finding.reason})
+        if rule is not None and rule.mode == "shadow":
+            decision.detail["shadow"] = True
+            return decision
+        self.enforce(message, ctx, finding, article, rule, decision)
+        return decision
+
+    def find(self, message: Message, ctx: Context) -> tuple[Finding | None, int]:
+        """The verdict: a repeat is flood whatever it says; else the first strong detector finding;
+        else the model judge on the weak ones (None in no-LLM mode)."""
+        repeat = self.flood.see(message)
+        if repeat is not None:
+            return repeat, 0
+        codes = tuple(qr.decode(message.payload)) if message.kind == Kind.IMAGE else ()
+        found = detect(Text.of(message, ctx.group.bot_name), ctx.group, message.url, codes)
+        if found and found[0].strong:
+            return found[0], 0
+        if found and ctx.services.llm is not None:
+            return judge(message.text, found, ctx), 1
+        return None, 0
+
+    def enforce(self, message: Message, ctx: Context, finding: Finding, article: int | None,
+                rule: Rule | None, decision: Decision) -> None:
+        """Strike, warn and escalate; fills the decision's actions and detail."""
+        store, group, now = ctx.services.store, ctx.group, message.ts
+        prior = store.strikes(group.id, message.sender.id, since=self.ladder.since(now))
+        if finding.kind == "flood" and any(s["kind"] == "flood" and now - stored_time(s["ts"], now) < self.flood.window
+                                           for s in prior):
+            decision.detail["quiet"] = True  # one warning per burst; replying to each copy would flood too
+            return
+        store.add_strike(group.id, message.sender.id, finding.kind, article, message.id,
+                         message.text[:EVIDENCE_CHARS], now)
+        count = len(prior) + 1
+        step = self.ladder.step(count, finding.severity)
+        decision.detail.update(step=str(step), strikes=count)
+        name = message.sender.name or group.name_of(message.sender.id)
+        cite = (ctx.sentence("warn_article", number=article, text=rule.text) if rule is not None
+                else ctx.sentence("warn_no_article"))
+        what = label(finding.kind, group.language)
+        if finding.kind == "injection" and count == 1 and step == Step.WARN:
+            text = ctx.sentence("warn_injection", member=name)  # a calm refusal first; a formal warning after
+        elif step == Step.WARN:
+            text = ctx.sentence("warn_first", member=name, label=what, article=cite)
+        elif step == Step.MUTE:
+            mute(store, group.id, message.sender.id, now + timedelta(hours=self.ladder.mute_hours))
+            text = ctx.sentence("warn_mute", member=name, label=what, article=cite, count=count,
+                                hours=f"{self.ladder.mute_hours:g}", bot=group.bot_name)
+        else:
+            text = ctx.sentence("warn_case", member=name, label=what, article=cite)
+        decision.actions.append(Say(group.id, text, (message.sender.id,)))
+        if step == Step.CASE:
+            decision.detail["case"] = self.open_case(message, ctx, finding, article, name, prior, decision)
+            if rule is not None and rule.auto_kick:
+                decision.actions.append(Kick(group.id, message.sender.id))
+
+    def open_case(self, message: Message, ctx: Context, finding: Finding, article: int | None, name: str,
+                  prior: list, decision: Decision) -> int:
+        """Open a case with a suggested kick and whisper the case file to every owner."""
+        group, lang = ctx.group, ctx.group.language
+        case_id = ctx.services.store.open_case(group.id, message.sender.id, finding.kind, article, "kick", message.ts)
+
+        def cited(number):
+            return ctx.sentence("case_article", number=number) if number else ctx.sentence("warn_no_article")
+
+        history = "\n".join(
+            ctx.sentence("case_prior", time=s["ts"][:16].replace("T", " "), label=label(s["kind"], lang),
+                         article=cited(s["article"]))
+            for s in prior) or ctx.sentence("case_no_prior")
+        text = ctx.sentence(
+            "case_file", case_id=case_id, group=group.name or group.id, member=name, member_id=message.sender.id,
+            time=message.ts.strftime("%Y-%m-%d %H:%M"), label=label(finding.kind, lang), article=cited(article),
+            reason=finding.reason, evidence=message.text[:EVIDENCE_CHARS], prior=history,
+            suggested=ctx.sentence("case_suggest_kick"))
+        decision.actions.extend(Whisper(owner.id, text) for owner in group.owners)
+        return case_id
+

@@ -1,0 +1,57 @@
+"""The catch-all route: social glue is ignored; off-topic drift is judged on every message and
+nudged only when the drift policy allows. Every message that reaches it gets a Decision."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from agent.events import Decision, DecisionKind, Message, Say
+from agent.pipeline import Context
+from agent.theme.glue import content, is_glue
+from agent.theme.judge import ThemeJudge
+from agent.theme.policy import should_nudge
+
+
+def short_theme(theme: str) -> str:
+    """The theme's headline: before the first colon or dash of a long theme line."""
+    return re.split(r"[：:—-]", theme, maxsplit=1)[0].strip() or theme
+
+
+class ThemeRoute:
+    name = "theme"
+
+    def __init__(self, judges):
+        self.judges = judges  # callable(group_id) -> ThemeJudge, rebuilt by the app when knowledge changes
+
+    def match(self, message: Message, ctx: Context) -> bool:
+        return message.group_id is not None
+
+    def handle(self, message: Message, ctx: Context) -> Decision:
+        if is_glue(message):
+            return Decision(DecisionKind.IGNORE, message.id, self.name, detail={"glue": True})
+        judge: ThemeJudge = self.judges(ctx.group.id)
+        j = judge.judge(message.text)
+        policy = ctx.group.theme_policy
+        offtopic = j.score > policy.margin
+        inherited = False
+        if not offtopic and j.score > policy.reply_margin and len(content(message.text)) <= 25:
+            offtopic = inherited = self._follows_drift(message, ctx)
+        detail = {"offtopic_score": round(j.score, 3), "on": round(j.on, 3), "off": round(j.off, 3)}
+        if not offtopic:
+            return Decision(DecisionKind.IGNORE, message.id, self.name, detail=detail)
+        send, why_not = should_nudge(message, ctx.group, ctx.recent, ctx.services.store)
+        detail |= {"inherited": inherited, "nudged": send, "suppressed": why_not}
+        actions = []
+        if send:
+            text = ctx.sentence("nudge", theme=short_theme(ctx.group.theme), bot=ctx.group.bot_name)
+            actions.append(Say(ctx.group.id, text))
+        return Decision(DecisionKind.NUDGE, message.id, self.name, actions=actions, detail=detail)
+
+    @staticmethod
+    def _follows_drift(message: Message, ctx: Context) -> bool:
+        """A short reply takes the topic of the talk it answers: the previous message, if recent."""
+        if not ctx.recent:
+            return False
+        prev, decision = ctx.recent[-1]
+        recent = message.ts - prev.ts <= timedelta(minutes=ctx.group.theme_policy.reply_minutes)
+        return recent and decision.kind == DecisionKind.NUDGE

@@ -1,0 +1,40 @@
+"""Social glue: greetings, thanks, 收到, +1, red packets, emoji, laughter and short reactions.
+
+These keep a group warm and are never off-topic, whatever their words' embedding says.
+"""
+from __future__ import annotations
+
+import re
+
+from agent.events import Kind, Message
+
+_CODES = re.compile(r"\[[^\[\]]{1,6}\]")
+_MENTION = re.compile(r"@\S+\s?")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_GLUE = re.compile(
+    r"^(早|早安|早上好|上午好|中午好|下午好|晚上好|晚安|大家好|你好|您好|hi|hello|hey|morning|good ?(morning|night)|"
+    r"谢谢|感谢|多谢|谢啦|thx|thanks|thank you|ty|收到|好的|好嘞|ok|okay|\+1|1|同|同上|赞|顶|牛|厉害|"
+    r"欢迎|欢迎欢迎|welcome|哈+|嘿+|呵+|h+a+|lol|lmao|666+|红包|恭喜发财|恭喜|周末愉快|新年快乐|辛苦了|抱抱|加油)",
+    re.I,
+)
+_GLUE_WORDS = re.compile(
+    r"(早上好|晚安|大家好|谢谢|感谢|收到|欢迎|恭喜|红包|手气最佳|周末愉快|下周见|明天见|辛苦|哈哈|thanks|thank you|welcome)",
+    re.I,
+)
+
+
+def content(text: str) -> str:
+    """The words of a message without mentions, emoji codes, emoji and punctuation."""
+    return _NON_WORD.sub("", _CODES.sub("", _MENTION.sub("", text)))
+
+
+def is_glue(message: Message) -> bool:
+    if message.kind in (Kind.RED_PACKET, Kind.EMOJI):
+        return True
+    words = content(message.text)
+    if len(words) <= 3:
+        return True
+    if _GLUE.match(words) and len(words) <= 10:
+        return True
+    # a greeting or thanks with a little small talk around it ("谢谢阿豪 干货满满")
+    return bool(_GLUE_WORDS.search(words)) and len(words) <= 14
