@@ -140,7 +140,8 @@ def _replay_messages(app, group: GroupConfig, path: Path, details: list | None) 
         must_not += any(_norm(s) in _norm(reply) for s in row.get("must_not", []))
         if details is not None:
             details.append({"id": row["id"], "expect": expect, "got": str(kind), "text": row["text"],
-                            "reply": reply, "detail": d.detail if d else {}, "confidence": d.confidence if d else None,
+                            "reply": reply, "facts_ok": _facts_in(reply, row.get("facts", [])) if expect == "answer" else None,
+                            "detail": d.detail if d else {}, "confidence": d.confidence if d else None,
                             "violation": (d.violation.kind if d and d.violation else None)})
     latencies.sort()
     return {

@@ -40,7 +40,7 @@ class Context:
     services: Services
     recent: deque  # recent (Message, Decision) pairs of this group, oldest first
 
-    def sentence(self, name: str, **values) -> str:
+    def sentence(self, name: str, /, **values) -> str:
         return self.services.prompts.render(name, self.group.language, **values)
 
 
@@ -88,10 +88,19 @@ class Pipeline:
         recent = self._recent.setdefault(group.id, deque(maxlen=self._window))
         ctx = Context(group=group, services=self.services, recent=recent)
         decision = self._route(message, ctx)
+        if decision.route != "commands" and self.muted(group.id, message.ts):
+            decision.actions = [a for a in decision.actions if not isinstance(a, Say)]
+            decision.detail["muted"] = True
         decision.elapsed_ms = (time.perf_counter() - started) * 1000
         recent.append((message, decision))
         self.services.store.bump(group.id, message.ts.date().isoformat(), f"decision.{decision.kind}")
         return decision
+
+    def muted(self, group_id: str, now: datetime) -> bool:
+        """An owner asked the bot to be quiet (/mute): it still judges and records, but says nothing
+        in the group except to commands."""
+        until = self.services.store.get(f"mute:{group_id}")
+        return bool(until) and now < datetime.fromisoformat(until)
 
     def on_join(self, group_id: str, member: Member, ts: datetime) -> list[Action]:
         """A member joined: count it and welcome them with the group's rules (prompts/<lang>/welcome.txt)."""

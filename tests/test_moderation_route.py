@@ -114,14 +114,16 @@ def test_first_injection_gets_a_calm_refusal_then_a_formal_warning():
 def test_repeats_are_flood_after_the_first_copy_with_one_warning_per_burst():
     route, ctx = ModerationRoute(flood=FloodGuard()), make_ctx(rules=["不发广告", "不刷屏，不要重复发"])
     kinds, replies = [], []
+    pasted = AD + " 名额有限 先到先得 前十名送运营资料大礼包"
     for i in range(4):
-        d = say(route, ctx, AD, at=T0 + timedelta(seconds=5 * i), mid=f"x{i}")
+        d = say(route, ctx, pasted, at=T0 + timedelta(seconds=5 * i), mid=f"x{i}")
         kinds.append(d.violation.kind)
         replies.append(d.reply)
     assert kinds == ["ad", "flood", "flood", "flood"]
     assert sum(bool(r) for r in replies[1:]) == 1
-    assert say(route, ctx, "收到", sender="m2", mid="y1") is None
-    assert say(route, ctx, "收到", sender="m2", mid="y2") is None
+    question = "请问标题一般写多长？有人知道吗"
+    assert say(route, ctx, question, sender="m2", mid="y1") is None
+    assert say(route, ctx, question, sender="m2", mid="y2") is None  # asked again: not flood yet
 
 
 def test_english_group_warns_in_english():

@@ -6,8 +6,10 @@ put back in the passage's order so the reply still reads naturally.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from agent.kb.tokenize import content_tokens, normalize
 
@@ -35,17 +37,35 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _corpus() -> tuple[dict, float]:
+    import jieba
+
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ, float(jieba.dt.total)
+
+
+@lru_cache(maxsize=65536)
+def rarity(word: str) -> float:
+    """log(total / count) in jieba's general corpus; unseen words are the rarest of all."""
+    freq, total = _corpus()
+    return math.log(total / (freq.get(word) or 1))
+
+
 def _bigrams(text: str) -> set[str]:
     t = re.sub(r"\W+", "", normalize(text))
     return {t[i:i + 2] for i in range(len(t) - 1)}
 
 
 def coverage(question: str, passage: str) -> float:
-    """Share of the question's content words (or, failing words, its character pairs) in the passage."""
+    """Weighted share of the question's content words (or, failing words, its character pairs) in the
+    passage. Words weigh by their rarity in general Chinese (jieba's corpus counts), so the subject of
+    a question (停车位, 保证金) counts for more than the chat around it (万一, 那天)."""
     words = set(content_tokens(question))
     low = normalize(passage)
     if words:
-        return sum(1 for w in words if w in low) / len(words)
+        weights = {w: rarity(w) for w in words}
+        return sum(weights[w] for w in words if w in low) / sum(weights.values())
     q = _bigrams(question)
     return len(q & _bigrams(passage)) / len(q) if q else 0.0
 

@@ -43,15 +43,17 @@ class ChannelConfigError(Exception):
 
 @dataclass(frozen=True)
 class Backoff:
-    """Reconnect delays: first, doubling with jitter up to `cap`; reset after a session lasted `healthy_s`."""
+    """Reconnect delays: at once, then `first` doubling with jitter up to `cap`; the count starts over
+    after a session that lasted `healthy_s` (a service restart is usually over in a second)."""
 
     first: float = 0.5
     cap: float = 30.0
     healthy_s: float = 60.0
 
     def delay(self, attempt: int) -> float:
-        base = min(self.cap, self.first * 2 ** attempt)
-        return base * random.uniform(0.8, 1.2)
+        if attempt == 0:
+            return 0.0
+        return min(self.cap, self.first * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
 
 
 def _kind_table() -> dict[Any, Kind]:

@@ -29,11 +29,6 @@ def duration(text: str, default: timedelta = timedelta(hours=1)) -> timedelta:
     return timedelta(hours=n)
 
 
-def muted_until(ctx: Context) -> datetime | None:
-    value = ctx.services.store.get(f"mute:{ctx.group.id}")
-    return datetime.fromisoformat(value) if value else None
-
-
 def _say(ctx: Context, msg: Message, text: str) -> list:
     return [Say(ctx.group.id, text, (msg.sender.id,))]
 

@@ -1,9 +1,11 @@
 """KnowledgeBase: knowledge folders synced into a Chroma collection, searched hybrid.
 
-Chroma is the only state. Every chunk carries its file's content hash, the chunker signature and the
-file's chunk count, so a sync can tell, from the collection alone, which files are complete and
-current: unchanged files cost a hash and nothing else, and a sync that crashed halfway (some chunks
+Chroma is the only state. Every record carries its file's content hash, the chunker signature and the
+file's record count, so a sync can tell, from the collection alone, which files are complete and
+current: unchanged files cost a hash and nothing else, and a sync that crashed halfway (some records
 written, stale ones not yet deleted) shows up as incomplete and is redone by the next one.
+The in-memory caches follow this instance's own syncs; a sync run by another process is seen after
+this one syncs (the bot syncs at start and after kb_add).
 """
 from __future__ import annotations
 
@@ -260,7 +262,7 @@ class KnowledgeBase:
         bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable") if bm25[i] > 0]
         fused = fuse([(list(dense), self.dense_weight), (bm25_order, self.bm25_weight)], self.rrf_k)
         top = sorted(fused, key=fused.get, reverse=True)[:k]
-        for i in top:  # beyond the dense candidates (large scopes only): score the chunk directly
+        for i in top:  # beyond the dense candidates (large scopes only): score the chunk record
             if i not in dense:
                 vec = self.collection.get(ids=[view.ids[i]], include=["embeddings"])["embeddings"][0]
                 dense[i] = max(0.0, float(np.dot(qvec[0], vec)))

@@ -38,7 +38,7 @@ class Prompts:
         fields = string.Formatter().parse(self.raw(name, lang))
         return {f for _, f, _, _ in fields if f}
 
-    def render(self, name: str, lang: str, **values: object) -> str:
+    def render(self, name: str, lang: str, /, **values: object) -> str:
         missing = self.variables(name, lang) - values.keys()
         if missing:
             raise MissingVariables(f"prompt {lang}/{name}: missing {', '.join(sorted(missing))}")

@@ -1,9 +1,9 @@
 """Repeats and bursts from one sender, counted in memory per group and contact id.
 
 A pasted ad sent four times is one ad and three floods: the first copy is judged by its content and
-every near-same copy after it is flood. A long message repeated once is already flooding; a short one
-("收到", "+1") only from the third copy, since people do say those twice. Memory is bounded: the least
-recently active senders are forgotten first.
+every near-same copy after it is flood. A long message (30+ characters: a pasted ad) repeated once
+is already flooding; a short one (a re-asked question, "收到") only from the third copy, since people
+do say those twice. Memory is bounded: the least recently active senders are forgotten first.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ _RED_PACKET = re.compile(r"\s*\[(红包|red packet)\]", re.I)
 
 class FloodGuard:
     def __init__(self, window: timedelta = timedelta(minutes=10), rate: int = 10,
-                 rate_window: timedelta = timedelta(minutes=1), long_text: int = 12,
+                 rate_window: timedelta = timedelta(minutes=1), long_text: int = 30,
                  similarity: float = 0.9, max_senders: int = 2000):
         self.window, self.rate, self.rate_window = window, rate, rate_window
         self.long_text, self.similarity, self.max_senders = long_text, similarity, max_senders

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from agent.answering.compose import best_sentences, coverage
-from agent.answering.confidence import confidence
-from agent.answering.questions import clean, shape
+from agent.answering.confidence import score
+from agent.answering.questions import clean, focus, shape
 from agent.events import Decision, DecisionKind, Kind, Message, Say, Source
 from agent.pipeline import Context
 from agent.theme.glue import is_glue
@@ -29,20 +28,18 @@ class AnswerRoute:
         return message.to_bot or (q.is_question and not q.opinion)
 
     def handle(self, message: Message, ctx: Context) -> Decision | None:
-        question = clean(message.text)
+        question, asking = clean(message.text), focus(message.text)
         q = shape(message.text)
-        scopes = [ctx.group.id, "shared"]
-        hits = ctx.services.kb.search(question, scopes, k=ctx.services.settings.retrieval.top_k)
-        best, conf, extract = None, 0.0, None
-        for hit in hits[:3]:  # the fused top-1 is not always the passage that holds the answer
-            ex = best_sentences(question, hit.text, ctx.services.settings.retrieval.max_sentences)
-            c = confidence(hit.dense, coverage(question, f"{hit.heading}\n{hit.text}"), ex.score)
-            if c > conf:
-                best, conf, extract = hit, c, ex
-        detail = {"top": [(h.file, h.heading, round(h.dense, 3), round(h.rrf, 4)) for h in hits[:3]]}
-        threshold = ctx.services.settings.retrieval.answer_threshold
-        if best is not None and conf >= threshold and (message.to_bot or ctx.group.answer.unprompted):
-            return self._answer(message, ctx, best, extract.text, conf, detail)
+        retrieval = ctx.services.settings.retrieval
+        hits = ctx.services.kb.search(question, [ctx.group.id, "shared"], k=retrieval.top_k)
+        # the fused top-1 is not always the passage that holds the answer: judge the top three
+        candidates = sorted((score(question, asking, h, hits, retrieval.max_sentences) for h in hits[:3]),
+                            key=lambda c: c.confidence, reverse=True)
+        best = candidates[0] if candidates else None
+        conf = best.confidence if best else 0.0
+        detail = {"candidates": [(c.hit.file, c.hit.heading, round(c.confidence, 3), c.gated) for c in candidates]}
+        if best is not None and conf >= retrieval.answer_threshold and (message.to_bot or ctx.group.answer.unprompted):
+            return self._answer(message, ctx, best, detail)
         if not message.to_bot and (self._in_drift(message, ctx) or self._offtopic(message, ctx)):
             return None  # an off-topic question, or one inside off-topic talk: the theme route's to judge
         if not (q.seeks_fact or message.to_bot):
@@ -64,9 +61,11 @@ class AnswerRoute:
         window = timedelta(minutes=ctx.group.theme_policy.reply_minutes)
         return decision.kind == DecisionKind.NUDGE and message.ts - prev.ts <= window
 
-    def _answer(self, message, ctx, hit, text, conf, detail) -> Decision:
+    def _answer(self, message, ctx, best, detail) -> Decision:
+        hit, text, conf = best.hit, best.extract.text, best.confidence
         source = Source(hit.file, hit.heading, round(conf, 3))
-        body = text.rstrip("；;") + ("" if text.endswith(("。", "！", "？", ".")) else "。")
+        text = text.rstrip("；;")
+        body = text + ("" if text.endswith(("。", "！", "？", ".", "!", "?")) else "。")
         reply = ctx.sentence("answer", answer=body, source=source.cite())
         return Decision(DecisionKind.ANSWER, message.id, self.name, confidence=conf, sources=[source],
                         actions=[Say(ctx.group.id, reply, (message.sender.id,))], detail=detail)

@@ -1,0 +1,49 @@
+"""Shared fixtures: the repo's own config and prompts, a built app on temporary folders."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_EVAL = REPO.parent / "shared" / "eval"  # CI lays shared/ beside the clone
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def dev_set() -> Path:
+    path = SHARED_EVAL / "newmedia"
+    if not path.is_dir():
+        pytest.skip(f"the labelled dev set is not at {path}")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """The shipped config (demo group), with state under a temporary folder."""
+    s = load_settings(REPO / "config")
+    s.data_dir = tmp_path / "data"
+    s.store.path = tmp_path / "data" / "steward.db"
+    return s
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory):
+    """The real app on the shipped demo group: Chroma, offline embedding, SQLite. Built once per run
+    (embedding the knowledge is the slow part); tests that change state build their own."""
+    from agent.app import build
+
+    s = load_settings(REPO / "config")
+    tmp = tmp_path_factory.mktemp("demo")
+    s.data_dir = tmp / "data"
+    s.store.path = tmp / "data" / "steward.db"
+    app = build(s, ephemeral=True)
+    app.sync_knowledge()
+    yield app
+    app.close()
