@@ -14,6 +14,9 @@ import chromadb
 
 from agent.kb.embeddings import USEEmbeddingFunction
 from agent.kb.store import KnowledgeBase
+from agent.answering.writer import AnswerWriter
+from agent.llm import tokens
+from agent.llm.budget import Budget
 from agent.llm.prompts import Prompts
 from agent.llm.provider import make_llm
 from agent.pipeline import Pipeline, Services
@@ -45,12 +48,12 @@ class ThemeJudges:
         return cached[1]
 
 
-def routes(judges: ThemeJudges) -> list:
+def routes(judges: ThemeJudges, writer: AnswerWriter | None) -> list:
     """The whole flow, in order; the first route to return a Decision wins (DESIGN.md)."""
     return [
         CommandRoute(),  # 1 owners manage the bot; others get a polite refusal
         ModerationRoute(),  # 2 rule violations: warn citing the article, strikes, case files
-        AnswerRoute(theme_judges=judges),  # 3 questions: answer with sources, or "don't know"
+        AnswerRoute(theme_judges=judges, writer=writer),  # 3 questions: answer with sources, or "don't know"
         ThemeRoute(judges),  # 4 catch-all: glue, on-topic talk, off-topic drift and nudges
     ]
 
@@ -85,6 +88,7 @@ class App:
         for group_id in self.settings.groups:
             self.kb.search("warm up", [group_id, "shared"], k=1)
             self.judges(group_id)
+        self.pipeline.warm()
         return report
 
     def knowledge_texts(self, group_id: str) -> dict[str, str]:
@@ -119,7 +123,13 @@ def build(settings: Settings, *, ephemeral: bool = False) -> App:
                        chunk_overlap=settings.kb.chunk_overlap, rrf_k=settings.retrieval.rrf_k)
     store = Store(":memory:" if ephemeral else settings.db_path)
     llm = make_llm(settings.llm)
+    writer = None
+    if llm is not None:
+        tokens.ensure_offline(settings.data_dir)  # tiktoken's files from the package, never the network
+        s = settings.llm
+        budget = Budget(s.group_daily_tokens, s.member_daily_tokens, s.monthly_tokens, store=store)
+        writer = AnswerWriter(llm, budget, s)
     services = Services(settings=settings, store=store, kb=kb, prompts=Prompts(settings.prompts_dir), llm=llm)
     judges = ThemeJudges(settings, kb)
-    pipeline = Pipeline(services, routes(judges))
+    pipeline = Pipeline(services, routes(judges, writer))
     return App(settings=settings, store=store, kb=kb, pipeline=pipeline, llm=llm, judges=judges, _tmp=tmp)

@@ -61,6 +61,13 @@ class Pipeline:
         self._recent: dict[str, deque] = {}
         self._window = window
 
+    def warm(self) -> None:
+        """Let routes load what they load lazily, so the first member message is as fast as the rest."""
+        for route in self.routes:
+            warm = getattr(route, "warm", None)
+            if warm is not None:
+                warm()
+
     def group_of(self, message: Message) -> GroupConfig | None:
         return self.services.settings.groups.get(message.group_id or "")
 

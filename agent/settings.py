@@ -133,11 +133,18 @@ class LLMSettings(_Strict):
     base_url: str | None = None
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
-    timeout_s: float = Field(default=20, gt=0)
-    max_retries: int = Field(default=2, ge=0)
+    timeout_s: float = Field(default=8, gt=0)  # chat waits for nobody: fail fast, fall back
+    max_retries: int = Field(default=1, ge=0)
     context_tokens: int = Field(default=1500, ge=200)
     reply_tokens: int = Field(default=300, ge=20)
     encoding: str = "cl100k_base"
+    # ask the model only about questions whose retrieval confidence reaches this (saves calls on
+    # chatter and hopeless questions); it then decides between an answer and "don't know"
+    consult_threshold: float = Field(default=0.2, ge=0, le=1)
+    reply_chars: int = Field(default=300, ge=50)  # longer model replies are refused (WeChat-friendly)
+    group_daily_tokens: int | None = Field(default=100_000, ge=0)
+    member_daily_tokens: int | None = Field(default=10_000, ge=0)
+    monthly_tokens: int | None = Field(default=2_000_000, ge=0)
 
 
 class StoreSettings(_Strict):

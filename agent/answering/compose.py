@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from agent.kb.tokenize import content_tokens, normalize
+from agent.kb.tokenize import content_tokens, corpus_counts, normalize
 
 _SPLIT = re.compile(r"(?<=[。！？；!?;])|\n+")
 _FAQ_Q = re.compile(r"^\s*(?:\*\*)?\s*(?:Q|问)\s*[：:].*?$", re.M | re.I)
@@ -37,18 +37,10 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _corpus() -> tuple[dict, float]:
-    import jieba
-
-    jieba.dt.check_initialized()
-    return jieba.dt.FREQ, float(jieba.dt.total)
-
-
 @lru_cache(maxsize=65536)
 def rarity(word: str) -> float:
     """log(total / count) in jieba's general corpus; unseen words are the rarest of all."""
-    freq, total = _corpus()
+    freq, total = corpus_counts()
     return math.log(total / (freq.get(word) or 1))
 
 
@@ -76,12 +68,13 @@ class Extract:
     score: float
 
 
-def best_sentences(question: str, passage: str, limit: int, whole_below: int = 160) -> Extract:
+def best_sentences(question: str, passage: str, limit: int, heading: str = "", whole_below: int = 160) -> Extract:
     """Up to `limit` sentences of `passage` that cover the question best, in the passage's order.
 
     A short passage (an FAQ answer, one paragraph) is quoted whole: cutting it loses the condition
-    or the number next to the sentence that matched. Sentences that carry the kind of answer asked
-    for (an amount for "多少钱", a time for "几点") rank higher."""
+    or the number next to the sentence that matched. A sentence is read with its section heading
+    (under "标题怎么写", "控制在18-28个字" is about titles). Sentences that carry the kind of answer
+    asked for (an amount for "多少钱", a time for "几点") rank higher."""
     from agent.answering.checks import asked_types, gives_type
 
     sents = sentences(passage)
@@ -91,9 +84,9 @@ def best_sentences(question: str, passage: str, limit: int, whole_below: int = 1
     typed = bool(asked_types(question))
     scored = []
     for i, s in enumerate(sents):
-        words = coverage(question, s)
+        words = coverage(question, f"{heading}\n{s}")
         pairs = len(qb & _bigrams(s)) / len(qb) if qb else 0.0
-        bonus = 0.3 if typed and gives_type(question, s) else 0.0
+        bonus = 0.5 if typed and gives_type(question, s) else 0.0
         scored.append((words + 0.5 * pairs + bonus, i))
     whole = sum(len(s) for s in sents) <= whole_below
     scored.sort(reverse=True)

@@ -41,7 +41,7 @@ def lead(hit, hits: list) -> float:
 
 def score(question: str, focus: str, hit, hits: list, max_sentences: int) -> Candidate:
     body = f"{hit.heading}\n{hit.question}\n{hit.text}"
-    extract = best_sentences(focus, hit.text, max_sentences)
+    extract = best_sentences(focus, hit.text, max_sentences, heading=hit.heading)
     z = BIAS + sum(w * f for w, f in zip(WEIGHTS, (
         hit.dense, coverage(question, body), extract.score, lead(hit, hits))))
     conf = 1.0 / (1.0 + math.exp(-SCALE * z))

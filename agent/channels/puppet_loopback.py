@@ -135,6 +135,7 @@ class LoopbackPuppet:
         self._backlog: list[tuple[int, dict]] = []
         self._seq = 0
         self._changed: asyncio.Condition | None = None
+        self._answering: asyncio.Event | None = None
         self.connected_at: list[float] = []
         for group in [groups] if isinstance(groups, GroupConfig) else list(groups):
             self.add_group(group)
@@ -163,6 +164,8 @@ class LoopbackPuppet:
     async def start(self, port: int | None = None) -> str:
         self.port = port or self.port or free_port()
         self._changed = asyncio.Condition()
+        self._answering = asyncio.Event()
+        self._answering.set()
         self._server = _Server([_Handlers(self)])
         await self._server.start("127.0.0.1", self.port)
         return self.endpoint
@@ -184,6 +187,15 @@ class LoopbackPuppet:
         for queue in self._streams:
             queue.put_nowait(_DROP)
         self._streams.clear()
+
+    def mute(self) -> None:
+        """Stop answering calls and sending events while keeping connections open (a half-open link)."""
+        assert self._answering is not None, "start() first"
+        self._answering.clear()
+
+    def unmute(self) -> None:
+        assert self._answering is not None, "start() first"
+        self._answering.set()
 
     async def restart(self, down_s: float = 0.2) -> None:
         """Take the whole service down for `down_s` (connections reset, port closed), then bring it back."""
@@ -338,6 +350,7 @@ class _Handlers:
     def _unary(self, name: str, fn: Callable[[Any], Any]) -> Callable[[Stream], Awaitable[None]]:
         async def handle(stream: Stream) -> None:
             request = await stream.recv_message()
+            await self.w._answering.wait()
             self.w.calls[name] = self.w.calls.get(name, 0) + 1
             response = fn(request)
             if asyncio.iscoroutine(response):
@@ -375,6 +388,7 @@ class _Handlers:
         try:
             while (event := await queue.get()) is not _DROP:
                 type_, payload = event
+                await self.w._answering.wait()
                 await stream.send_message(pb.EventResponse(type=type_, payload=json.dumps(payload)))
         finally:
             if queue in self.w._streams:

@@ -197,7 +197,7 @@ class WechatyChannel:
             try:
                 await asyncio.wait_for(puppet.ding("probe"), timeout=min(10.0, self.probe_s))
             except Exception as exc:
-                log.warning("the puppet service did not answer a ding (%s)", exc or type(exc).__name__)
+                log.warning("the puppet service did not answer a ding (%s)", str(exc) or type(exc).__name__)
                 if session is not None:
                     session.cancel()
                 return
@@ -207,7 +207,7 @@ class WechatyChannel:
             return
         puppet = self._bot.puppet
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(puppet.stop(), 3)
+            await asyncio.wait_for(puppet.stop(), 1)  # a courtesy Stop call; the service may be gone
         if puppet.channel is not None:  # stop() skips this when its Stop call fails
             puppet.channel.close()
             puppet.channel = None
@@ -350,9 +350,8 @@ class WechatyChannel:
             text, url, payload = await self._extras(msg, kind, text)
         except Exception as exc:  # the kind alone is what moderation needs most
             log.info("could not read the %s content of message %s: %s", kind, msg.message_id, exc)
-        seconds = p.timestamp / 1000 if p.timestamp > 10**11 else p.timestamp
         return Message(id=msg.message_id, group_id=group_id, sender=Member(talker.contact_id, talker.name, role),
-                       text=text, ts=datetime.fromtimestamp(seconds) if seconds else datetime.now(), kind=kind,
+                       text=text, ts=_date(p.timestamp), kind=kind,
                        mentions=mentions, to_bot=to_bot, quote=quote, url=url, payload=payload)
 
     def _names_bot(self, text: str) -> bool:
@@ -439,7 +438,7 @@ class WechatyChannel:
             except (OSError, ConnectionError, asyncio.TimeoutError, _stream_errors()) as exc:
                 if attempt == 2:
                     raise
-                log.info("sending failed (%s); retrying after reconnect", exc or type(exc).__name__)
+                log.info("sending failed (%s); retrying after reconnect", str(exc) or type(exc).__name__)
                 await asyncio.sleep(0.05)
 
     async def _perform(self, action: Action) -> None:
@@ -489,7 +488,9 @@ def _reason(task: asyncio.Task) -> str:
 
 
 def _date(timestamp: Any) -> datetime:
+    """Aware local time, as the other channels give (routes convert to the group's timezone).
+    Services send seconds or milliseconds."""
     if not timestamp:
-        return datetime.now()
+        return datetime.now().astimezone()
     seconds = timestamp / 1000 if timestamp > 10**11 else timestamp
-    return datetime.fromtimestamp(seconds)
+    return datetime.fromtimestamp(seconds).astimezone()

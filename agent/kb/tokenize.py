@@ -44,6 +44,12 @@ def _tokenizer() -> jieba.Tokenizer:
     return tok
 
 
+def corpus_counts() -> tuple[dict[str, int], int]:
+    """jieba's general-language word counts and their total: how common a word is outside any group."""
+    tok = _tokenizer()
+    return tok.FREQ, tok.total
+
+
 def add_words(words) -> int:
     """Teach jieba domain words (idempotent); returns how many were new."""
     tok = _tokenizer()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from agent.answering.compose import rarity
 from agent.answering.confidence import score
 from agent.answering.questions import clean, focus, shape
+from agent.moderation import is_muted
 from agent.events import Decision, DecisionKind, Kind, Message, Say, Source
 from agent.pipeline import Context
 from agent.theme.glue import is_glue
@@ -19,32 +21,74 @@ class AnswerRoute:
 
     def __init__(self, theme_judges=None, writer=None):
         self.theme_judges = theme_judges  # group id -> ThemeJudge: an off-topic question is the theme's
-        self.writer = writer  # optional LLM answer writer; None = quote the knowledge
+        self.writer = writer  # AnswerWriter when a model is configured; None = quote the knowledge
+
+    def warm(self) -> None:
+        """Load the word statistics used for coverage before the first question arrives."""
+        rarity("问题")
 
     def match(self, message: Message, ctx: Context) -> bool:
         if message.kind != Kind.TEXT or is_glue(message):
             return False
+        if is_muted(ctx.services.store, ctx.group.id, message.sender.id, message.ts):
+            return False  # the moderation ladder put this member on a break from the bot
         q = shape(message.text)
         return message.to_bot or (q.is_question and not q.opinion)
 
     def handle(self, message: Message, ctx: Context) -> Decision | None:
-        question, asking = clean(message.text), focus(message.text)
         q = shape(message.text)
-        retrieval = ctx.services.settings.retrieval
-        hits = ctx.services.kb.search(question, [ctx.group.id, "shared"], k=retrieval.top_k)
-        # the fused top-1 is not always the passage that holds the answer: judge the top three
-        candidates = sorted((score(question, asking, h, hits, retrieval.max_sentences) for h in hits[:3]),
-                            key=lambda c: c.confidence, reverse=True)
-        best = candidates[0] if candidates else None
-        conf = best.confidence if best else 0.0
+        threshold = ctx.services.settings.retrieval.answer_threshold
+        candidates = self._candidates(message.text, ctx)
+        conf = candidates[0].confidence if candidates else 0.0
+        earlier = self._earlier_question(message, ctx)
+        if earlier and conf < threshold:
+            # a follow-up ("那咋整", "算低吗") may only make sense with the member's question before it
+            again = self._candidates(f"{earlier} {message.text}", ctx)
+            if again and again[0].confidence > conf:
+                candidates, conf = again, again[0].confidence
         detail = {"candidates": [(c.hit.file, c.hit.heading, round(c.confidence, 3), c.gated) for c in candidates]}
-        if best is not None and conf >= retrieval.answer_threshold and (message.to_bot or ctx.group.answer.unprompted):
-            return self._answer(message, ctx, best, detail)
+        may_speak = message.to_bot or ctx.group.answer.unprompted
+        written = self._written(message, ctx, candidates) if may_speak else None
+        usage = {"llm_calls": 1, "llm_tokens": written.tokens} if written else {}
+        if written and written.text:
+            return self._answer(message, ctx, written.used, written.text, conf, detail, usage, quoted=False)
+        if not (written and written.text is None) and conf >= threshold and may_speak:
+            best = candidates[0]
+            return self._answer(message, ctx, [best], best.extract.text, conf, detail, usage, quoted=True)
         if not message.to_bot and (self._in_drift(message, ctx) or self._offtopic(message, ctx)):
             return None  # an off-topic question, or one inside off-topic talk: the theme route's to judge
         if not (q.seeks_fact or message.to_bot):
             return None
-        return self._unknown(message, ctx, question, conf, detail)
+        return self._unknown(message, ctx, clean(message.text), conf, detail, usage)
+
+    @staticmethod
+    def _candidates(text: str, ctx: Context) -> list:
+        """The top passages for `text`, each scored; the fused top-1 is not always the passage that
+        holds the answer, so the top three are judged."""
+        retrieval = ctx.services.settings.retrieval
+        question, asking = clean(text), focus(text)
+        hits = ctx.services.kb.search(question, [ctx.group.id, "shared"], k=retrieval.top_k)
+        return sorted((score(question, asking, h, hits, retrieval.max_sentences) for h in hits[:3]),
+                      key=lambda c: c.confidence, reverse=True)
+
+    @staticmethod
+    def _earlier_question(message: Message, ctx: Context) -> str | None:
+        """The same member's question of a few minutes ago, if that is what they last said."""
+        window = timedelta(minutes=ctx.group.theme_policy.reply_minutes)
+        for prev, decision in reversed(ctx.recent):
+            if message.ts - prev.ts > window:
+                return None
+            if prev.sender.id == message.sender.id:
+                return prev.text if decision.kind in (DecisionKind.ANSWER, DecisionKind.UNKNOWN) else None
+        return None
+
+    def _written(self, message, ctx, candidates):
+        """The model's answer when a model is configured and retrieval found something worth asking
+        about; None means: decide without the model."""
+        if self.writer is None or not candidates:
+            return None
+        worth = [c for c in candidates if c.confidence >= ctx.services.settings.llm.consult_threshold]
+        return self.writer.write(ctx, message, worth) if worth else None
 
     def _offtopic(self, message: Message, ctx: Context) -> bool:
         if self.theme_judges is None:
@@ -61,18 +105,21 @@ class AnswerRoute:
         window = timedelta(minutes=ctx.group.theme_policy.reply_minutes)
         return decision.kind == DecisionKind.NUDGE and message.ts - prev.ts <= window
 
-    def _answer(self, message, ctx, best, detail) -> Decision:
-        hit, text, conf = best.hit, best.extract.text, best.confidence
-        source = Source(hit.file, hit.heading, round(conf, 3))
-        text = text.rstrip("；;")
-        body = text + ("" if text.endswith(("。", "！", "？", ".", "!", "?")) else "。")
-        reply = ctx.sentence("answer", answer=body, source=source.cite())
-        return Decision(DecisionKind.ANSWER, message.id, self.name, confidence=conf, sources=[source],
-                        actions=[Say(ctx.group.id, reply, (message.sender.id,))], detail=detail)
+    def _answer(self, message, ctx, used, text, conf, detail, usage, quoted: bool) -> Decision:
+        """Quoted (no-LLM): the passage's own sentences plus the citation line. Written: the model's
+        reply, which cites its sources itself; the Decision lists them either way."""
+        sources = [Source(c.hit.file, c.hit.heading, round(c.confidence, 3)) for c in used]
+        if quoted:
+            text = text.rstrip("；;")
+            body = text + ("" if text.endswith(("。", "！", "？", ".", "!", "?")) else "。")
+            text = ctx.sentence("answer", answer=body, source=sources[0].cite())
+        return Decision(DecisionKind.ANSWER, message.id, self.name, confidence=conf, sources=sources,
+                        actions=[Say(ctx.group.id, text, (message.sender.id,))], detail=detail, **usage)
 
-    def _unknown(self, message, ctx, question, conf, detail) -> Decision:
+    def _unknown(self, message, ctx, question, conf, detail, usage) -> Decision:
         ctx.services.store.add_gap(ctx.group.id, message.sender.id, message.id, question, message.to_bot, message.ts)
         actions = []
         if message.to_bot and ctx.group.answer.unknown_reply_when_addressed:
             actions.append(Say(ctx.group.id, ctx.sentence("unknown", bot=ctx.group.bot_name), (message.sender.id,)))
-        return Decision(DecisionKind.UNKNOWN, message.id, self.name, confidence=conf, actions=actions, detail=detail)
+        return Decision(DecisionKind.UNKNOWN, message.id, self.name, confidence=conf, actions=actions,
+                        detail=detail, **usage)

@@ -36,6 +36,12 @@ class ModerationRoute:
         self.ladder = ladder or Ladder()
         self.flood = flood or FloodGuard()
 
+    def warm(self) -> None:
+        """Load the URL extractor's TLD list now rather than on the first member message."""
+        from agent.moderation.links import find_links
+
+        find_links("warm.example.org")
+
     def match(self, message: Message, ctx: Context) -> bool:
         return message.group_id is not None and message.kind != Kind.SYSTEM and not exempt(message, ctx.group)
 
