@@ -55,9 +55,12 @@ class Route(Protocol):
 class Pipeline:
     """Dispatches messages through `routes` in order. One instance serves every managed group."""
 
-    def __init__(self, services: Services, routes: list[Route], window: int = 12):
+    def __init__(self, services: Services, routes: list[Route], window: int = 12, observers: list | None = None):
         self.services = services
         self.routes = routes
+        # observers (analytics) see every decision, join and leave; optional methods
+        # decided(message, decision), joined(group_id, member, ts), left(group_id, member, ts)
+        self.observers = observers or []
         self._recent: dict[str, deque] = {}
         self._window = window
 
@@ -101,7 +104,18 @@ class Pipeline:
         decision.elapsed_ms = (time.perf_counter() - started) * 1000
         recent.append((message, decision))
         self.services.store.bump(group.id, message.ts.date().isoformat(), f"decision.{decision.kind}")
+        self._notify("decided", message, decision)
         return decision
+
+    def _notify(self, event: str, *args) -> None:
+        for observer in self.observers:
+            handler = getattr(observer, event, None)
+            if handler is None:
+                continue
+            try:
+                handler(*args)
+            except Exception:  # a statistics bug must not cost a member their answer
+                log.exception("observer %s failed on %s", type(observer).__name__, event)
 
     def muted(self, group_id: str, now: datetime) -> bool:
         """An owner asked the bot to be quiet (/mute): it still judges and records, but says nothing
@@ -115,6 +129,7 @@ class Pipeline:
         if group is None:
             return []
         self.services.store.bump(group.id, ts.date().isoformat(), "members.joined")
+        self._notify("joined", group.id, member, ts)
         rules = "\n".join(f"{i}. {r.text}" for i, r in enumerate(group.rules, 1))
         text = self.services.prompts.render(
             "welcome", group.language, name=member.name or member.id, group=group.name or group.id,
@@ -124,6 +139,7 @@ class Pipeline:
     def on_leave(self, group_id: str, member: Member, ts: datetime) -> None:
         if group_id in self.services.settings.groups:
             self.services.store.bump(group_id, ts.date().isoformat(), "members.left")
+            self._notify("left", group_id, member, ts)
 
     def _route(self, message: Message, ctx: Context) -> Decision:
         for route in self.routes:

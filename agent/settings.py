@@ -66,6 +66,32 @@ class ThemePolicy(_Strict):
     reply_minutes: int = 10  # how recent that off-topic talk must be
 
 
+class ModerationPolicy(_Strict):
+    """The strike ladder and the flood counter. Defaults suit a few-hundred-member group."""
+
+    mute_at: int = Field(default=2, ge=1)  # strike number at which the bot stops serving the member
+    case_at: int = Field(default=3, ge=1)  # strike number that opens a case for the owners
+    severe: int = Field(default=3, ge=1)  # findings this severe open a case on the first strike
+    mute_hours: float = Field(default=12, ge=0)
+    strike_days: int = Field(default=30, ge=1)  # older strikes no longer count
+    flood_window_minutes: float = Field(default=10, gt=0)
+    flood_rate: int = Field(default=10, ge=2)  # messages per minute from one member that count as flooding
+
+
+class ScheduleConfig(_Strict):
+    """One recurring post. `when` is a cron expression ("0 9 * * 1") or "weekly Mon 09:00" /
+    "daily 08:30", read in the group's time zone."""
+
+    id: str = Field(min_length=1)
+    when: str = Field(min_length=1)
+    kind: Literal["tip", "events", "digest", "custom"] = "custom"
+    brief: str = ""  # what the post should be about (the LLM's brief; the template's heading)
+    text: str | None = None  # a fixed text to post as is (reminders)
+    groups: list[str] = []  # other groups to post the same draft to (multi-group posts)
+    approval: Literal["required", "auto"] = "required"
+    lead_hours: float = Field(default=24, ge=0)  # draft this long before the slot, for review
+
+
 class GroupConfig(_Strict):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = ""
@@ -85,6 +111,8 @@ class GroupConfig(_Strict):
     allow_domains: list[str] = []  # link domains members may post
     answer: AnswerPolicy = AnswerPolicy()
     theme_policy: ThemePolicy = ThemePolicy()
+    moderation: ModerationPolicy = ModerationPolicy()
+    schedules: list[ScheduleConfig] = []
     members: list[Person] = []  # known members (names for mentions in simulators); optional
 
     @field_validator("rules", mode="before")
