@@ -111,3 +111,7 @@ def chat(
 
 
 _mount()
+
+
+if __name__ == "__main__":
+    app()

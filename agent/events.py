@@ -58,6 +58,7 @@ class Message:
     kind: Kind = Kind.TEXT
     mentions: tuple[str, ...] = ()  # contact ids mentioned (resolved by the channel)
     to_bot: bool = False  # @bot, or a private chat with the bot
+    private: bool = False  # a private chat with the bot: replies go back privately
     quote: str | None = None  # text of the quoted message, where the platform gives it
     url: str | None = None  # link card / mini-program / file url, where the platform gives it
     payload: bytes | None = field(default=None, repr=False, compare=False)  # image bytes, for QR decoding

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable, Protocol
 
-from agent.events import Action, Decision, DecisionKind, Member, Message, Role, Say
+from agent.events import Action, Decision, DecisionKind, Member, Message, Role, Say, Whisper
 from agent.settings import GroupConfig, Settings
 from agent.store import Store
 
@@ -74,6 +74,28 @@ class Pipeline:
     def group_of(self, message: Message) -> GroupConfig | None:
         return self.services.settings.groups.get(message.group_id or "")
 
+    def resolve_private(self, message: Message) -> Message | Decision:
+        """A private chat names no group. An owner of several groups starts with "#<group id or name>";
+        otherwise the one group the sender runs is meant. Without either, they are asked which."""
+        groups = self.services.settings.groups
+        text = message.text.strip()
+        if text.startswith("#"):
+            for gid, g in groups.items():
+                for label in (gid, g.name):
+                    if label and text[1:].startswith(label):
+                        rest = text[1 + len(label):].strip()
+                        return replace(message, group_id=gid, text=rest, private=True, to_bot=True)
+        if message.group_id in groups:
+            return replace(message, private=True, to_bot=True)
+        staffed = [gid for gid, g in groups.items() if g.role_of(message.sender.id) != Role.MEMBER]
+        if len(staffed) == 1:
+            return replace(message, group_id=staffed[0], private=True, to_bot=True)
+        lang = next(iter(groups.values())).language if groups else "zh"
+        listing = "\n".join(f"#{gid} {g.name}" for gid, g in groups.items()
+                            if gid in staffed or not staffed)
+        text = self.services.prompts.render("private_which_group", lang, groups=listing)
+        return Decision(DecisionKind.IGNORE, message.id, route="private", actions=[Whisper(message.sender.id, text)])
+
     def with_role(self, message: Message, group: GroupConfig) -> Message:
         """Stamp the sender's role from config by contact id. A channel may have marked a room's
         real owner already (OWNER from WeChat); nothing in the text can raise a role."""
@@ -83,13 +105,20 @@ class Pipeline:
         if role == message.sender.role:
             return message
         sender = Member(message.sender.id, message.sender.name, role)
-        return Message(**{**message.__dict__, "sender": sender})
+        return replace(message, sender=sender)
 
     def dispatch(self, message: Message) -> Decision | None:
         """Decide one message. None means dropped before routing (unmanaged group, own or seen id)."""
         started = time.perf_counter()
+        if message.sender.role == Role.BOT:
+            return None
+        if message.private or message.group_id is None:
+            resolved = self.resolve_private(message)
+            if isinstance(resolved, Decision):
+                return resolved
+            message = resolved
         group = self.group_of(message)
-        if group is None or message.sender.role == Role.BOT:
+        if group is None:
             return None
         if not self.services.store.first_sight(message.id, message.ts):
             log.info("dropped duplicate message %s", message.id)
@@ -101,11 +130,20 @@ class Pipeline:
         if decision.route != "commands" and self.muted(group.id, message.ts):
             decision.actions = [a for a in decision.actions if not isinstance(a, Say)]
             decision.detail["muted"] = True
+        if message.private:
+            decision.actions = [self._privately(a, message) for a in decision.actions]
         decision.elapsed_ms = (time.perf_counter() - started) * 1000
         recent.append((message, decision))
         self.services.store.bump(group.id, message.ts.date().isoformat(), f"decision.{decision.kind}")
         self._notify("decided", message, decision)
         return decision
+
+    @staticmethod
+    def _privately(action: Action, message: Message) -> Action:
+        """In a private chat, a reply to the sender goes back privately; posts to the group stay."""
+        if isinstance(action, Say) and message.sender.id in action.mentions:
+            return Whisper(message.sender.id, action.text)
+        return action
 
     def _notify(self, event: str, *args) -> None:
         for observer in self.observers:

@@ -1,6 +1,7 @@
 """Shared fixtures: the repo's own config and prompts, a built app on temporary folders."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,13 @@ def dev_set() -> Path:
 
 @pytest.fixture
 def settings(tmp_path):
-    """The shipped config (demo group), with state under a temporary folder."""
+    """The shipped config (demo group), with state and a copy of the knowledge under a temporary
+    folder, so tests that add knowledge never touch the repository's files."""
     s = load_settings(REPO / "config")
     s.data_dir = tmp_path / "data"
     s.store.path = tmp_path / "data" / "steward.db"
+    s.kb.knowledge_dir = tmp_path / "knowledge"
+    shutil.copytree(REPO / "knowledge", s.kb.knowledge_dir)
     return s
 
 

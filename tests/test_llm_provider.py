@@ -180,8 +180,6 @@ def test_modes(server, caplog):
 
 
 def test_local_mode_speaks_to_a_loopback_server_without_a_key(server):
-    default = make_llm(LLMSettings(provider="local"), env={})
-    assert "http://127.0.0.1:8000/v1" in default.label
     llm = make_llm(LLMSettings(provider="local", base_url=server.base_url, timeout_s=0.5), env={})
     assert llm.complete("s", "u", 30).text == "ok"
     assert server.requests[-1]["max_tokens"] == 30  # llama.cpp servers read max_tokens

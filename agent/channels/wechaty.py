@@ -351,8 +351,8 @@ class WechatyChannel:
         except Exception as exc:  # the kind alone is what moderation needs most
             log.info("could not read the %s content of message %s: %s", kind, msg.message_id, exc)
         return Message(id=msg.message_id, group_id=group_id, sender=Member(talker.contact_id, talker.name, role),
-                       text=text, ts=_date(p.timestamp), kind=kind,
-                       mentions=mentions, to_bot=to_bot, quote=quote, url=url, payload=payload)
+                       text=text, ts=_date(p.timestamp), kind=kind, mentions=mentions, to_bot=to_bot,
+                       private=room is None, quote=quote, url=url, payload=payload)
 
     def _names_bot(self, text: str) -> bool:
         """Fallback for services that leave mention ids empty: "@<bot name>" in the text."""

@@ -54,7 +54,7 @@ def _help(parsed: Parsed, msg: Message, ctx: Context) -> list:
 
 def _rules(parsed: Parsed, msg: Message, ctx: Context) -> list:
     rules = "\n".join(f"{i}. {r.text}" for i, r in enumerate(ctx.group.rules, 1))
-    return [Say(ctx.group.id, ctx.sentence("cmd_rules", group=ctx.group.name or ctx.group.id, rules=rules))]
+    return _say(ctx, msg, ctx.sentence("cmd_rules", group=ctx.group.name or ctx.group.id, rules=rules))
 
 
 def _kb_search(parsed: Parsed, msg: Message, ctx: Context) -> list:

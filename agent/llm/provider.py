@@ -1,4 +1,5 @@
-"""One model interface over langchain chat models, for any OpenAI-compatible endpoint or none.
+"""One model interface over langchain chat models: any OpenAI-compatible endpoint, the local
+llama.cpp server (agent.llm.local), or none.
 
 The bot must keep working when the model does not: every failure of a call (timeout, connection,
 429/5xx after the client's own retries, an answer that is not a chat completion) reaches the caller
@@ -13,17 +14,17 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from agent.llm import tokens
+from agent.llm import local, tokens
 from agent.settings import ConfigError, LLMSettings
 
 log = logging.getLogger(__name__)
 
-LOCAL_BASE_URL = "http://127.0.0.1:8000/v1"  # `python -m llama_cpp.server` listens on 8000 by default
 LOCAL_MODEL = "local"  # llama_cpp.server answers with its one loaded model whatever the name
 # chat format overhead per message and for priming the reply, for counts when a server reports none
 _TOKENS_PER_MESSAGE = 3
@@ -98,7 +99,8 @@ class LLM:
     """A chat model behind the two calls the routes need: free text and a closed-set label."""
 
     def __init__(self, chat: BaseChatModel, *, label: str, model: str, encoding: str = tokens.DEFAULT_ENCODING,
-                 breaker: Breaker | None = None, legacy_max_tokens: bool = False):
+                 breaker: Breaker | None = None, legacy_max_tokens: bool = False,
+                 closer: Callable[[], None] | None = None):
         self.chat = chat
         self.label = label  # for the start-up line and logs, e.g. "openai deepseek-chat @ https://…"
         self.model = model
@@ -108,6 +110,13 @@ class LLM:
         self._legacy_max_tokens = legacy_max_tokens
         self.usage = Usage()
         self._usage_lock = threading.Lock()
+        self._closer = closer  # stops the local server this instance started
+
+    def close(self) -> None:
+        """Release what the model needs on this machine (the local server); safe to call twice."""
+        closer, self._closer = self._closer, None
+        if closer is not None:
+            closer()
 
     def complete(self, system: str, user: str, max_tokens: int) -> Completion:
         """One chat turn. Raises LLMUnavailable on any failure or when the breaker is open."""
@@ -164,18 +173,44 @@ class LLM:
             self.usage.failures += 1
 
 
-def make_llm(settings: LLMSettings, env: Mapping[str, str] = os.environ, breaker: Breaker | None = None) -> LLM | None:
+def _auto(settings: LLMSettings, env: Mapping[str, str], data_dir: Path | None) -> tuple[str, str]:
+    """auto's choice and its reason: the endpoint whose key is set, else the installed local model, else none."""
+    if env.get(settings.api_key_env):
+        return "openai", f"{settings.api_key_env} is set"
+    why_not = local.missing(data_dir, env)
+    if why_not is None:
+        return "local", f"{settings.api_key_env} is not set; the local model is installed"
+    return "none", f"{settings.api_key_env} is not set and {why_not}"
+
+
+def _start_local(settings: LLMSettings, env: Mapping[str, str], data_dir: Path | None) -> local.LocalServer:
+    why_not = local.missing(data_dir, env)
+    if why_not is not None:
+        raise ConfigError(f"llm.provider local: {why_not}; {local.INSTALL_HINT}")
+    logs = Path(data_dir) / "logs" / "llama-server.log" if data_dir is not None else None
+    try:
+        return local.LocalServer(local.model_path(data_dir, env), log_path=logs).start()
+    except local.LocalServerError as exc:
+        raise ConfigError(f"llm.provider local: {exc}") from exc
+
+
+def make_llm(settings: LLMSettings, env: Mapping[str, str] = os.environ, breaker: Breaker | None = None,
+             data_dir: Path | None = None) -> LLM | None:
     """The configured model, or None for the no-LLM mode. Logs the active mode once.
 
-    auto: an OpenAI-compatible endpoint when its key variable is set, otherwise none.
+    auto: an OpenAI-compatible endpoint when its key variable is set, else the local model when it is
+    installed, else none. local: a llama.cpp server already running at base_url when one is set;
+    without base_url, one the bot starts on a free loopback port and `LLM.close()` stops.
+    `data_dir` is where the install script put the model (<data_dir>/models/).
     """
-    provider = settings.provider
+    provider, why = settings.provider, ""
     if provider == "auto":
-        provider = "openai" if env.get(settings.api_key_env) else "none"
-        log.info("llm.provider auto: %s is %s", settings.api_key_env, "set" if provider == "openai" else "not set")
+        provider, why = _auto(settings, env, data_dir)
+    suffix = f" (auto: {why})" if why else ""
     if provider == "none":
-        log.info("LLM mode: none (answers come from the knowledge files without a model)")
+        log.info("LLM mode: none (answers come from the knowledge files without a model)%s", suffix)
         return None
+    closer = None
     if provider == "openai":
         api_key = env.get(settings.api_key_env)
         if not api_key:
@@ -186,9 +221,13 @@ def make_llm(settings: LLMSettings, env: Mapping[str, str] = os.environ, breaker
         if not settings.model:
             raise ConfigError("llm.model: required for provider openai (e.g. gpt-4o-mini, deepseek-chat)")
         base_url, model, legacy = settings.base_url, settings.model, False
-    else:  # local: a llama.cpp server on this machine, which needs no key unless started with one
+    elif settings.base_url and not why:  # local, served by someone else at base_url
         api_key = env.get(settings.api_key_env) or "no-key"
-        base_url, model, legacy = settings.base_url or LOCAL_BASE_URL, settings.model or LOCAL_MODEL, True
+        base_url, model, legacy = settings.base_url, settings.model or LOCAL_MODEL, True
+    else:  # local, started here (auto ignores base_url and model: they belong to the endpoint)
+        server = _start_local(settings, env, data_dir)
+        api_key, base_url, legacy, closer = "no-key", server.base_url, True, server.stop
+        model = (settings.model if not why else None) or server.model.name
     chat = ChatOpenAI(
         model=model,
         base_url=base_url,
@@ -197,6 +236,6 @@ def make_llm(settings: LLMSettings, env: Mapping[str, str] = os.environ, breaker
         max_retries=settings.max_retries,  # the openai client's own backoff on 429/5xx/timeouts
     )
     label = f"{provider} {model} @ {base_url or 'https://api.openai.com/v1'}"
-    log.info("LLM mode: %s", label)
+    log.info("LLM mode: %s%s", label, suffix)
     return LLM(chat, label=label, model=model, encoding=settings.encoding, breaker=breaker,
-               legacy_max_tokens=legacy)
+               legacy_max_tokens=legacy, closer=closer)

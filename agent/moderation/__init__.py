@@ -4,6 +4,6 @@ The route (agent.routes.moderation) composes these; nothing here talks to a chan
 """
 from agent.moderation.detectors import Finding, detect
 from agent.moderation.flood import FloodGuard
-from agent.moderation.ladder import Ladder, is_muted
+from agent.moderation.ladder import is_muted
 
-__all__ = ["Finding", "FloodGuard", "Ladder", "detect", "is_muted"]
+__all__ = ["Finding", "FloodGuard", "detect", "is_muted"]

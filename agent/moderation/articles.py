@@ -25,10 +25,10 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 LABELS = {
     "zh": {"ad": "广告", "link": "违规链接/拉人", "scam": "诈骗", "abuse": "辱骂/人身攻击", "flood": "刷屏",
-           "injection": "操控群助手"},
+           "injection": "操控群助手", "manual": "群主警告"},
     "en": {"ad": "advertising", "link": "links or invitations", "scam": "scam", "abuse": "insults or attacks",
-           "flood": "flooding", "injection": "manipulating the bot"},
-}
+           "flood": "flooding", "injection": "manipulating the bot", "manual": "a warning from the owners"},
+}  # "manual": a strike an owner gave with /warn
 
 
 def kinds_of(rule: Rule, bot_name: str = "") -> set[str]:

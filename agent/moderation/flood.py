@@ -8,7 +8,7 @@ do say those twice. Memory is bounded: the least recently active senders are for
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from datetime import datetime, timedelta
+from datetime import timedelta
 from difflib import SequenceMatcher
 
 import re
@@ -16,6 +16,7 @@ import re
 from agent.events import Kind, Message
 from agent.moderation.detectors import Finding
 from agent.moderation.text import fold
+from agent.settings import ModerationPolicy
 
 _CODES = re.compile(r"\[[^\]]{1,6}\]")  # [图片], [表情]: the client's stand-ins carry no text
 _RED_PACKET = re.compile(r"\s*\[(红包|red packet)\]", re.I)
@@ -28,6 +29,15 @@ class FloodGuard:
         self.window, self.rate, self.rate_window = window, rate, rate_window
         self.long_text, self.similarity, self.max_senders = long_text, similarity, max_senders
         self._seen: OrderedDict[tuple[str, str], deque] = OrderedDict()
+
+    @classmethod
+    def of(cls, policy: ModerationPolicy) -> FloodGuard:
+        """A guard with a group's own window and per-minute rate."""
+        return cls(window=timedelta(minutes=policy.flood_window_minutes), rate=policy.flood_rate)
+
+    def fits(self, policy: ModerationPolicy) -> bool:
+        """Whether this guard still counts as the (possibly reloaded) policy says."""
+        return self.window == timedelta(minutes=policy.flood_window_minutes) and self.rate == policy.flood_rate
 
     def see(self, message: Message) -> Finding | None:
         """Record the message; a Finding if it repeats recent ones or exceeds the sender's rate."""

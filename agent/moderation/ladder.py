@@ -2,14 +2,15 @@
 
 Personal WeChat has no member mute, so the bot's own silence towards the member is the middle step.
 Severe findings (scams, invitations to other groups) skip straight to a case. Strikes older than
-`strike_days` no longer count, so one bad day is not held against a member for ever.
+`strike_days` no longer count, so one bad day is not held against a member for ever. The rungs are
+each group's `moderation` policy (agent.settings.ModerationPolicy), read per message.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from agent.settings import ModerationPolicy
 from agent.store import Store
 
 
@@ -19,21 +20,15 @@ class Step(StrEnum):
     CASE = "case"  # warn, and a case file with a suggested kick goes to every owner
 
 
-@dataclass(frozen=True)
-class Ladder:
-    mute_at: int = 2
-    case_at: int = 3
-    severe: int = 3  # a finding of this severity opens a case on the first strike
-    mute_hours: float = 12
-    strike_days: int = 30
+def step(policy: ModerationPolicy, strike_number: int, severity: int) -> Step:
+    if strike_number >= policy.case_at or severity >= policy.severe:
+        return Step.CASE
+    return Step.MUTE if strike_number >= policy.mute_at else Step.WARN
 
-    def step(self, strike_number: int, severity: int) -> Step:
-        if strike_number >= self.case_at or severity >= self.severe:
-            return Step.CASE
-        return Step.MUTE if strike_number >= self.mute_at else Step.WARN
 
-    def since(self, now: datetime) -> datetime:
-        return now - timedelta(days=self.strike_days)
+def since(policy: ModerationPolicy, now: datetime) -> datetime:
+    """The oldest strike time that still counts at `now`."""
+    return now - timedelta(days=policy.strike_days)
 
 
 def mute_key(group_id: str, member_id: str) -> str:

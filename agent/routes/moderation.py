@@ -5,6 +5,7 @@ buried in it. The handler runs the flood counter and the cheap detectors, asks t
 about weak findings, and returns None when nothing is wrong so the message goes on to the next route.
 Warnings name the article but never repeat the offending handle or link; case files carry the
 evidence to the owners privately. No kick without an owner's decision, unless the rule says auto_kick.
+The ladder's rungs and the flood counter follow each group's `moderation` policy.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from agent.moderation.articles import article_for, label
 from agent.moderation.detectors import Finding, detect
 from agent.moderation.flood import FloodGuard
 from agent.moderation.judge import judge
-from agent.moderation.ladder import Ladder, Step, mute, stored_time
+from agent.moderation.ladder import Step, mute, since, step as ladder_step, stored_time
 from agent.moderation.text import Text
 from agent.pipeline import Context
 from agent.settings import GroupConfig, Rule
@@ -32,9 +33,15 @@ def exempt(message: Message, group: GroupConfig) -> bool:
 class ModerationRoute:
     name = "moderation"
 
-    def __init__(self, ladder: Ladder | None = None, flood: FloodGuard | None = None):
-        self.ladder = ladder or Ladder()
-        self.flood = flood or FloodGuard()
+    def __init__(self):
+        self._floods: dict[str, FloodGuard] = {}
+
+    def flood(self, group: GroupConfig) -> FloodGuard:
+        """The group's own repeat/rate counter, started afresh when its policy changes."""
+        guard = self._floods.get(group.id)
+        if guard is None or not guard.fits(group.moderation):
+            guard = self._floods[group.id] = FloodGuard.of(group.moderation)
+        return guard
 
     def warm(self) -> None:
         """Load the URL extractor's TLD list now rather than on the first member message."""
@@ -43,7 +50,9 @@ class ModerationRoute:
         find_links("warm.example.org")
 
     def match(self, message: Message, ctx: Context) -> bool:
-        return message.group_id is not None and message.kind != Kind.SYSTEM and not exempt(message, ctx.group)
+        """Group messages only: what a member tells the bot privately breaks no group rule."""
+        return (message.group_id is not None and not message.private and message.kind != Kind.SYSTEM
+                and not exempt(message, ctx.group))
 
     def handle(self, message: Message, ctx: Context) -> Decision | None:
         finding, llm_calls = self.find(message, ctx)
@@ -63,7 +72,7 @@ class ModerationRoute:
     def find(self, message: Message, ctx: Context) -> tuple[Finding | None, int]:
         """The verdict: a repeat is flood whatever it says; else the first strong detector finding;
         else the model judge on the weak ones (None in no-LLM mode)."""
-        repeat = self.flood.see(message)
+        repeat = self.flood(ctx.group).see(message)
         if repeat is not None:
             return repeat, 0
         codes = tuple(qr.decode(message.payload)) if message.kind == Kind.IMAGE else ()
@@ -78,15 +87,17 @@ class ModerationRoute:
                 rule: Rule | None, decision: Decision) -> None:
         """Strike, warn and escalate; fills the decision's actions and detail."""
         store, group, now = ctx.services.store, ctx.group, message.ts
-        prior = store.strikes(group.id, message.sender.id, since=self.ladder.since(now))
-        if finding.kind == "flood" and any(s["kind"] == "flood" and now - stored_time(s["ts"], now) < self.flood.window
+        policy = group.moderation
+        prior = store.strikes(group.id, message.sender.id, since=since(policy, now))
+        window = self.flood(group).window
+        if finding.kind == "flood" and any(s["kind"] == "flood" and now - stored_time(s["ts"], now) < window
                                            for s in prior):
             decision.detail["quiet"] = True  # one warning per burst; replying to each copy would flood too
             return
         store.add_strike(group.id, message.sender.id, finding.kind, article, message.id,
                          message.text[:EVIDENCE_CHARS], now)
         count = len(prior) + 1
-        step = self.ladder.step(count, finding.severity)
+        step = ladder_step(policy, count, finding.severity)
         decision.detail.update(step=str(step), strikes=count)
         name = message.sender.name or group.name_of(message.sender.id)
         cite = (ctx.sentence("warn_article", number=article, text=rule.text) if rule is not None
@@ -97,9 +108,9 @@ class ModerationRoute:
         elif step == Step.WARN:
             text = ctx.sentence("warn_first", member=name, label=what, article=cite)
         elif step == Step.MUTE:
-            mute(store, group.id, message.sender.id, now + timedelta(hours=self.ladder.mute_hours))
+            mute(store, group.id, message.sender.id, now + timedelta(hours=policy.mute_hours))
             text = ctx.sentence("warn_mute", member=name, label=what, article=cite, count=count,
-                                hours=f"{self.ladder.mute_hours:g}", bot=group.bot_name)
+                                hours=f"{policy.mute_hours:g}", bot=group.bot_name)
         else:
             text = ctx.sentence("warn_case", member=name, label=what, article=cite)
         decision.actions.append(Say(group.id, text, (message.sender.id,)))

@@ -18,7 +18,8 @@ _GLUE = re.compile(
     re.I,
 )
 _GLUE_WORDS = re.compile(
-    r"(早上好|晚安|大家好|谢谢|感谢|收到|欢迎|恭喜|红包|手气最佳|周末愉快|下周见|明天见|辛苦|哈哈|thanks|thank you|welcome)",
+    r"(早上好|晚安|大家好|谢谢|感谢|收到|欢迎|恭喜|红包|手气最佳|周末愉快|下周见|明天见|辛苦|哈哈|"
+    r"thanks|thank you|welcome|good ?morning|good ?night|hello)",
     re.I,
 )
 

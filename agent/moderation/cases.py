@@ -1,0 +1,88 @@
+"""Owners' decisions on case files: kick, warn or dismiss, carried out once and logged.
+
+The case id names the group, so an owner may decide from a private chat with the bot whichever group
+that chat resolved to; the decider must still be an owner or admin of the *case's* group. The case goes
+from open to closed in one conditional update, so two owners answering at once decide it once and the
+second is told who was first. A dismissed case was a false alarm: the strike that opened it is
+withdrawn so it neither counts on the ladder nor shows up in /why; the closed case stays as the audit.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from agent.events import Action, Kick, Member, Role, Say, Whisper
+from agent.moderation.articles import label
+from agent.pipeline import Services
+from agent.settings import GroupConfig
+from agent.store import _iso
+
+DECISIONS = ("kick", "warn", "dismiss")
+DECISION_WORDS = {
+    "zh": {"kick": "移出群聊", "warn": "正式警告", "dismiss": "驳回（撤销这次记录）"},
+    "en": {"kick": "removed from the group", "warn": "formally warned", "dismiss": "dismissed (the strike withdrawn)"},
+}
+
+
+def load(store, case_id: int) -> sqlite3.Row | None:
+    rows = store.query("SELECT * FROM cases WHERE id = ?", (case_id,))
+    return rows[0] if rows else None
+
+
+def may_decide(case_group: GroupConfig, decider: Member, here: str) -> bool:
+    """Staff of the case's group by contact id, or staff the channel recognised in that very group
+    (WeChat's own room owner); being staff of another group is not enough."""
+    return case_group.role_of(decider.id) != Role.MEMBER or (decider.is_staff and here == case_group.id)
+
+
+def close(store, case: sqlite3.Row, decision: str, decider_id: str, now: datetime) -> bool:
+    """Record the decision if the case is still open; False when someone decided it first."""
+    with store.tx() as db:
+        done = db.execute(
+            "UPDATE cases SET status = 'closed', decision = ?, decided_by = ?, decided_ts = ? "
+            "WHERE id = ? AND status = 'open'", (decision, decider_id, _iso(now), case["id"]))
+        if done.rowcount != 1:
+            return False
+        if decision == "dismiss":  # the strike recorded with the case: same group, member and message time
+            db.execute("DELETE FROM strikes WHERE group_id = ? AND member_id = ? AND ts = ?",
+                       (case["group_id"], case["member_id"], case["ts"]))
+    return True
+
+
+def decide(case_id: int, decision: str, decider: Member, here: GroupConfig, services: Services,
+           now: datetime) -> list[Action]:
+    """Carry out an owner's decision on a case: the actions for the channel, replies included.
+
+    `here` is the group the owner's message was resolved to; it only sets the language of a reply
+    about a case that does not exist (or is not theirs, which reads the same)."""
+    prompts, store = services.prompts, services.store
+    case = load(store, case_id)
+    group = services.settings.groups.get(case["group_id"]) if case is not None else None
+    if group is None or not may_decide(group, decider, here.id):
+        return [Whisper(decider.id, prompts.render("case_unknown", here.language, case_id=case_id))]
+
+    def sentence(name: str, **values) -> str:
+        return prompts.render(name, group.language, **values)
+
+    member = group.name_of(case["member_id"])
+    if not close(store, case, decision, decider.id, now):
+        case = load(store, case_id)
+        return [Whisper(decider.id, sentence(
+            "case_already", case_id=case_id, who=group.name_of(case["decided_by"]), time=case["decided_ts"][:16].replace("T", " "),
+            decision=DECISION_WORDS[group.language][case["decision"]]))]
+    what = label(case["kind"], group.language)
+    article = sentence("case_article", number=case["article"]) if case["article"] else sentence("case_any_article")
+    done = DECISION_WORDS[group.language][decision]
+    actions: list[Action] = []
+    if decision == "kick":
+        actions += [Kick(group.id, case["member_id"]),
+                    Say(group.id, sentence("case_kicked", member=member, label=what, article=article))]
+    elif decision == "warn":
+        actions.append(Say(group.id, sentence("case_warned", member=member, label=what, article=article),
+                           (case["member_id"],)))
+    place = group.name or group.id
+    actions.append(Whisper(decider.id, sentence("case_done", case_id=case_id, group=place, member=member, decision=done)))
+    actions += [Whisper(o.id, sentence("case_handled", case_id=case_id, group=place, member=member, decision=done,
+                                       who=group.name_of(decider.id)))
+                for o in group.owners if o.id != decider.id]
+    return actions

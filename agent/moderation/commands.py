@@ -1,0 +1,82 @@
+"""Moderation commands in chat: owners decide cases (/case 12 kick, 案件12 移出), members ask /why.
+
+Handlers have the command registry's signature `(parsed, msg, ctx) -> list[Action]`; the registry
+checks roles first. The case id and the decision are read here from the command's text, in English
+and in Chinese. A case decision is never guessed: text naming two decisions ("算了，踢了吧") gets
+the usage line back instead of a kick.
+"""
+from __future__ import annotations
+
+import re
+
+from agent.events import Action, Message, Say, Whisper
+from agent.moderation import cases
+from agent.moderation.articles import label
+from agent.moderation.ladder import since
+from agent.pipeline import Context
+
+WHY_STRIKES = 3  # the latest strikes a member is shown
+WHY_EVIDENCE_CHARS = 120
+
+_CASE_ID = re.compile(r"\d+")
+# "不踢了" / "don't kick" says what not to do; it must not read as "kick"
+_NOT_KICK = re.compile(r"(不|别|不用|不要|无需|不必|先不)(踢|移出|移除|请出)|\b(don'?t|do not|no need to|not) (kick|remove)\b", re.I)
+_WORDS = {
+    "kick": re.compile(r"踢|移出|移除|请出|清出|清退|\b(kick|remove|ban)\b", re.I),
+    "warn": re.compile(r"警告|警示|\bwarn(ing)?\b", re.I),
+    "dismiss": re.compile(r"驳回|算了|不处理|不用管|放过|撤销|误判|误报|不算|\b(dismiss|drop|reject|ignore)\b", re.I),
+}
+
+
+def read_case(text: str) -> tuple[int, str] | None:
+    """'12 kick', '案件12 踢了', '#12 不踢了，警告一下' → (12, 'kick' | 'warn' | 'dismiss'); None when
+    the case number is missing or the decision is absent or ambiguous."""
+    number = _CASE_ID.search(text)
+    if number is None:
+        return None
+    rest = text[:number.start()] + " " + text[number.end():]
+    negated = _NOT_KICK.search(rest) is not None
+    rest = _NOT_KICK.sub(" ", rest)
+    said = {decision for decision, words in _WORDS.items() if words.search(rest)} or ({"dismiss"} if negated else set())
+    return (int(number.group()), said.pop()) if len(said) == 1 else None
+
+
+def case(parsed, msg: Message, ctx: Context) -> list[Action]:
+    """`/case 12 kick|warn|dismiss` and Chinese phrasings; replies go to the deciding owner privately."""
+    found = read_case(parsed.text or parsed.extra.get("phrase", ""))
+    if found is None:
+        return [Whisper(msg.sender.id, ctx.sentence("case_usage"))]
+    case_id, decision = found
+    return cases.decide(case_id, decision, msg.sender, ctx.group, ctx.services, msg.ts)
+
+
+def why(parsed, msg: Message, ctx: Context) -> list[Action]:
+    """A member's latest live strikes, each with its article. Asked privately, the reply quotes the
+    member's own messages; asked in the group it never does (that would repost the ad or the link)."""
+    group = ctx.group
+    strikes = ctx.services.store.strikes(group.id, msg.sender.id, since=since(group.moderation, msg.ts))
+    latest = strikes[::-1][:WHY_STRIKES]
+    name = msg.sender.name or group.name_of(msg.sender.id)
+    days = group.moderation.strike_days
+    if not latest:
+        text = ctx.sentence("why_none", member=name, days=days)
+    else:
+        lines = []
+        for s in latest:
+            rule = group.rules[s["article"] - 1] if s["article"] and s["article"] <= len(group.rules) else None
+            article = (ctx.sentence("why_article", number=s["article"], text=rule.text) if rule is not None
+                       else ctx.sentence("warn_no_article"))
+            lines.append(ctx.sentence("why_line", time=s["ts"][:16].replace("T", " "), label=label(s["kind"], group.language),
+                                      article=article))
+            if msg.private and s["evidence"]:
+                lines.append(ctx.sentence("why_evidence", evidence=_clip(s["evidence"])))
+        which = "why_private" if msg.private else "why_group"
+        text = ctx.sentence(which, member=name, group=group.name or group.id, days=days, count=len(strikes),
+                            strikes="\n".join(lines))
+    if msg.private:
+        return [Whisper(msg.sender.id, text)]
+    return [Say(group.id, text, (msg.sender.id,))]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= WHY_EVIDENCE_CHARS else text[:WHY_EVIDENCE_CHARS] + "…"

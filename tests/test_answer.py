@@ -1,0 +1,46 @@
+"""The answer route end to end: Chroma, the offline embedding, the real pipeline on the demo group."""
+from datetime import datetime, timedelta, timezone
+
+from agent.channels.memory import MemoryChannel
+from agent.events import DecisionKind
+
+CST = timezone(timedelta(hours=8))
+
+
+def channel(app):
+    return MemoryChannel(app.pipeline, app.settings.groups["demo"], clock=datetime(2025, 3, 10, 10, 0, tzinfo=CST))
+
+
+def test_answerable_question_is_answered_citing_the_file(demo_app):
+    ch = channel(demo_app)
+    member = demo_app.settings.groups["demo"].members[0].id
+    d = ch.send(member, "周六长距离几点集合？在哪里集合？")
+    assert d.kind == DecisionKind.ANSWER
+    assert "6:30" in d.reply and "events.md" in d.reply
+    assert d.sources[0].file == "events.md"
+    assert d.actions[0].mentions == (member,)  # replies @ the asker
+
+
+def test_unknown_when_addressed_says_so_and_records_the_gap(demo_app):
+    ch = channel(demo_app)
+    group = demo_app.settings.groups["demo"]
+    member = group.members[1].id
+    d = ch.send(member, f"@{group.bot_name} 跑团有没有合作的理疗诊所，医保能报销吗")
+    assert d.kind == DecisionKind.UNKNOWN
+    assert "知识库里还没有" in d.reply
+    gaps = [g["question"] for g in demo_app.store.open_gaps("demo")]
+    assert any("理疗诊所" in q for q in gaps)
+
+
+def test_unknown_when_not_addressed_is_a_silent_gap(demo_app):
+    ch = channel(demo_app)
+    member = demo_app.settings.groups["demo"].members[2].id
+    d = ch.send(member, "有人知道跑团有没有合作的理疗诊所吗，医保能不能报销")
+    assert d.kind == DecisionKind.UNKNOWN and d.actions == []
+
+
+def test_peer_poll_is_not_taken_by_the_bot(demo_app):
+    ch = channel(demo_app)
+    member = demo_app.settings.groups["demo"].members[3].id
+    d = ch.send(member, "你们觉得碳板鞋和普通训练鞋哪个好穿")
+    assert d.kind not in (DecisionKind.ANSWER, DecisionKind.UNKNOWN)

@@ -1,0 +1,103 @@
+"""Theme guard: glue is never off-topic; the drift policy nudges rarely (window, cooldown, quiet
+hours, daily cap, staff exempt, preview); the judge separates chatter from the group's own world."""
+from collections import deque
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from agent.events import Decision, DecisionKind, Kind, Member, Message, Role
+from agent.store import Store
+from agent.theme.glue import is_glue
+from agent.theme.judge import describe
+from agent.theme.policy import should_nudge
+
+CST = timezone(timedelta(hours=8))
+NOON = datetime(2025, 3, 10, 12, 0, tzinfo=CST)
+
+
+def msg(text, ts=NOON, role=Role.MEMBER, kind=Kind.TEXT, sender="wxid_m"):
+    return Message(id=f"{text}-{ts}", group_id="demo", sender=Member(sender, "m", role), text=text, ts=ts, kind=kind)
+
+
+@pytest.mark.parametrize("text", ["早上好呀☀️", "谢谢群主🙏", "收到", "+1", "哈哈哈哈哈", "[捂脸]", "晚安各位 明天见🌙",
+                                  "Thanks!", "good morning all", "欢迎欢迎～", "抢到0.01 哈哈哈哈哈"])
+def test_social_glue(text):
+    assert is_glue(msg(text))
+
+
+@pytest.mark.parametrize("text", ["周末去爬山了 风景绝了 有没有人去过", "长距离慢跑配速应该多少", "What pace should beginners run at?"])
+def test_not_glue(text):
+    assert not is_glue(msg(text))
+
+
+def test_red_packets_and_stickers_are_glue_whatever_their_text():
+    assert is_glue(msg("恭喜发财，大吉大利 周末愉快 下周也要加油训练哦", kind=Kind.RED_PACKET))
+    assert is_glue(msg("", kind=Kind.EMOJI))
+
+
+def test_description_splits_on_and_off_topic(settings):
+    group = settings.groups["demo"].model_copy(update={
+        "description": "在题内：训练计划、配速、装备。\n不在题内：股票基金、娱乐八卦、买车租房。\n一律违规：广告、刷屏。"})
+    on, off = describe(group)
+    assert "配速" in on and "股票基金" in off and "买车租房" in off
+    assert not any("广告" in x for x in on + off)  # violations are moderation's, not the theme's
+
+
+def offtopic_window(n, start=NOON):
+    recent = deque(maxlen=12)
+    for i in range(n):
+        m = msg(f"闲聊{i}", ts=start + timedelta(minutes=i))
+        recent.append((m, Decision(DecisionKind.NUDGE, m.id, "theme")))
+    return recent
+
+
+def test_single_offtopic_message_is_not_a_drift(settings):
+    group, store = settings.groups["demo"], Store(":memory:")
+    send, why = should_nudge(msg("闲聊"), group, deque(), store)
+    assert not send and why == "not yet a drift"
+
+
+def test_drift_nudges_once_then_cooldown_then_again(settings):
+    group, store = settings.groups["demo"], Store(":memory:")
+    need = group.theme_policy.min_offtopic_in_window
+    recent = offtopic_window(need - 1)
+    assert should_nudge(msg("又一条闲聊", ts=NOON + timedelta(minutes=10)), group, recent, store) == (True, "")
+    assert should_nudge(msg("还在聊", ts=NOON + timedelta(minutes=11)), group, recent, store) == (False, "cooldown")
+    later = NOON + timedelta(minutes=group.theme_policy.cooldown_minutes + 11)
+    assert should_nudge(msg("继续聊", ts=later), group, offtopic_window(need - 1, later), store)[0]
+
+
+def test_daily_cap(settings):
+    group = settings.groups["demo"].model_copy(deep=True)
+    group.theme_policy.cooldown_minutes, group.theme_policy.max_per_day = 0, 2
+    store = Store(":memory:")
+    sent = [should_nudge(msg(f"闲聊{i}", ts=NOON + timedelta(minutes=i)), group,
+                         offtopic_window(5, NOON + timedelta(minutes=i)), store) for i in range(4)]
+    assert [s for s, _ in sent] == [True, True, False, False] and sent[-1][1] == "daily cap"
+    next_day = NOON + timedelta(days=1)
+    assert should_nudge(msg("新的一天", ts=next_day), group, offtopic_window(5, next_day), store)[0]
+
+
+def test_quiet_hours_staff_and_preview(settings):
+    group, store = settings.groups["demo"].model_copy(deep=True), Store(":memory:")
+    night = NOON.replace(hour=23, minute=30)
+    assert should_nudge(msg("夜聊", ts=night), group, offtopic_window(5, night), store) == (False, "quiet hours")
+    owner = msg("群主闲聊", role=Role.OWNER)
+    assert should_nudge(owner, group, offtopic_window(5), store) == (False, "staff chatter")
+    group.theme_policy.preview = True
+    assert should_nudge(msg("闲聊"), group, offtopic_window(5), store) == (False, "preview")
+    assert store.get("theme:demo") is None  # preview leaves no trace in the caps
+
+
+def test_theme_route_on_the_real_judge(demo_app):
+    """Through the real pipeline: life chatter is judged off-topic, the group's own talk is not,
+    and glue is ignored even inside a drift."""
+    from agent.channels.memory import MemoryChannel
+
+    group = demo_app.settings.groups["demo"]
+    ch = MemoryChannel(demo_app.pipeline, group, clock=NOON)
+    member = group.members[0].id
+    assert ch.send(member, "昨晚那部电视剧最后一集太好看了 你们追了吗").kind == DecisionKind.NUDGE
+    assert ch.send(member, "哈哈哈哈").kind == DecisionKind.IGNORE
+    decision = ch.send(member, "今天的间歇跑我跑了8组400米，最后两组配速掉得厉害")
+    assert decision.kind != DecisionKind.NUDGE
