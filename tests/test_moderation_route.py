@@ -9,7 +9,7 @@ import pytest
 
 from agent.events import DecisionKind, Kick, Member, Message, Role, Say, Whisper
 from agent.llm.prompts import Prompts
-from agent.moderation import FloodGuard, Ladder, is_muted
+from agent.moderation import is_muted
 from agent.pipeline import Context, Services
 from agent.routes.moderation import ModerationRoute
 from agent.settings import GroupConfig, Settings
@@ -64,7 +64,7 @@ def test_link_warning_does_not_repeat_the_link_and_cites_the_link_rule():
 
 
 def test_ladder_warn_then_mute_then_case_to_every_owner_without_kick():
-    route, ctx = ModerationRoute(Ladder(mute_hours=6)), make_ctx()
+    route, ctx = ModerationRoute(), make_ctx(moderation={"mute_hours": 6})
     first = say(route, ctx, AD, at=T0)
     assert first.detail["step"] == "warn" and not any(isinstance(a, Whisper) for a in first.actions)
     second = say(route, ctx, "本店手工皂群友9折 需要私我", at=T0 + timedelta(hours=1))
@@ -90,10 +90,41 @@ def test_severe_kind_opens_a_case_at_once_and_auto_kick_only_when_the_rule_says_
     assert any(isinstance(a, Kick) for a in say(ModerationRoute(), ctx, text).actions)
 
 
-def test_strikes_expire():
-    route, ctx = ModerationRoute(Ladder(strike_days=7)), make_ctx()
+def test_strikes_expire_after_the_groups_strike_days():
+    route, ctx = ModerationRoute(), make_ctx(moderation={"strike_days": 7})
     say(route, ctx, AD, at=T0)
-    assert say(route, ctx, AD + "!", at=T0 + timedelta(days=8)).detail["step"] == "warn"
+    assert say(route, ctx, AD + "!", at=T0 + timedelta(days=6)).detail["step"] == "mute"
+    assert say(route, ctx, AD + "!!", at=T0 + timedelta(days=12)).detail["step"] == "mute"  # day 0 gone
+    assert say(route, ctx, AD + "!!!", at=T0 + timedelta(days=21)).detail["step"] == "warn"
+
+
+def test_ladder_rungs_come_from_the_groups_policy():
+    route = ModerationRoute()
+    strict = make_ctx(moderation={"mute_at": 5, "case_at": 2})
+    assert say(route, strict, AD, at=T0).detail["step"] == "warn"
+    assert say(route, strict, AD + "!", at=T0 + timedelta(hours=1)).detail["step"] == "case"
+    lenient = make_ctx(moderation={"severe": 4})  # scams no longer open a case on the first strike
+    scam = say(route, lenient, "兼职刷单 在家手机操作 日结300 加v: job_1234")
+    assert scam.violation.kind == "scam" and scam.detail["step"] == "warn"
+
+
+def test_flood_rate_and_window_are_per_group():
+    route = ModerationRoute()
+    calm, busy = make_ctx(id="calm", moderation={"flood_rate": 3}), make_ctx(id="busy", moderation={"flood_rate": 20})
+    lines = ["今天的排版有点难", "秀米又卡了", "标题改了三次", "终于发出去了", "大家晚安"]
+    calm_hits = [say(route, calm, t, at=T0 + timedelta(seconds=5 * i), mid=f"c{i}") for i, t in enumerate(lines)]
+    busy_hits = [say(route, busy, t, at=T0 + timedelta(seconds=5 * i), mid=f"b{i}") for i, t in enumerate(lines)]
+    assert [d.violation.kind if d else None for d in calm_hits] == [None, None, None, "flood", "flood"]
+    assert busy_hits == [None] * 5
+    short = make_ctx(id="short", moderation={"flood_window_minutes": 1})
+    for i in range(3):  # a short text said a third time is flood only inside the window
+        assert say(route, short, "收到收到", at=T0 + timedelta(minutes=2 * i), mid=f"s{i}") is None
+
+
+def test_private_messages_break_no_group_rule():
+    route, ctx = ModerationRoute(), make_ctx()
+    message = Message("p1", "g1", Member("m1", "小明"), AD, T0, to_bot=True, private=True)
+    assert not route.match(message, ctx)
 
 
 def test_shadow_rule_logs_without_acting():
@@ -112,7 +143,7 @@ def test_first_injection_gets_a_calm_refusal_then_a_formal_warning():
 
 
 def test_repeats_are_flood_after_the_first_copy_with_one_warning_per_burst():
-    route, ctx = ModerationRoute(flood=FloodGuard()), make_ctx(rules=["不发广告", "不刷屏，不要重复发"])
+    route, ctx = ModerationRoute(), make_ctx(rules=["不发广告", "不刷屏，不要重复发"])
     kinds, replies = [], []
     pasted = AD + " 名额有限 先到先得 前十名送运营资料大礼包"
     for i in range(4):

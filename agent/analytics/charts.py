@@ -13,6 +13,7 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import fontManager
+from matplotlib.ticker import FuncFormatter
 
 from agent.analytics.funnel import Summary
 from agent.analytics.labels import labels
@@ -62,7 +63,7 @@ def _members(ax, s: Summary, x, words) -> None:
     ax.bar(x, s.series("members.joined"), color=COLORS["joined"], label=words["joined"])
     ax.bar(x, [-n for n in s.series("members.left")], color=COLORS["left"], label=words["left"])
     ax.axhline(0, color="#888", linewidth=0.8)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):g}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):g}"))
     ax.legend(loc="upper left", fontsize=8, frameon=False)
 
 

@@ -41,6 +41,8 @@ class Summary:
     silent_never: list[str]  # present at `until`, joined, and never spoke since
     silent_quiet: list[str]  # present at `until`, spoke before the period but not in it
     cohorts: list[Cohort]
+    newcomers: int  # members whose first recorded join falls in the period
+    newcomers_spoke: int  # of them, how many spoke after joining
     cases: dict[str, int]  # cases opened in the period by outcome (the decision, or the status while open)
     names: dict[str, str] = field(default_factory=dict)
 
@@ -159,6 +161,8 @@ def summary(store: Store, group: GroupConfig, since: date, until: date) -> Summa
         for d in recent:
             active_daily[d] += 1
         active_weekly.update(set(map(week_start, recent)))
+    newcomers = [m for m, day in first.items() if day >= since]
+    newcomers_spoke = sum(1 for m in newcomers if any(d >= first[m] for d in spoke.get(m, {})))
     present = (set(first) | set(spoke)) - gone
     silent = sorted(m for m in present if m not in in_period)
     never = [m for m in silent if not any(d >= latest.get(m, date.min) for d in spoke.get(m, {}))]
@@ -170,4 +174,5 @@ def summary(store: Store, group: GroupConfig, since: date, until: date) -> Summa
         active_weekly=dict(sorted(active_weekly.items())), active=len(in_period),
         top=sorted(in_period.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP],
         silent_never=never, silent_quiet=[m for m in silent if m not in never],
-        cohorts=cohorts(first, spoke, since, until), cases=_cases(store, group, since, until), names=names)
+        cohorts=cohorts(first, spoke, since, until), newcomers=len(newcomers), newcomers_spoke=newcomers_spoke,
+        cases=_cases(store, group, since, until), names=names)

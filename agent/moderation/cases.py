@@ -24,6 +24,16 @@ DECISION_WORDS = {
 }
 
 
+def name_key(case_id: int) -> str:
+    """Where the member's display name at the time of the case is kept: the cases table has no name
+    column, and a contact id is no way to address anyone in a group."""
+    return f"moderation.case:{case_id}:name"
+
+
+def member_name(store, case: sqlite3.Row, group: GroupConfig) -> str:
+    return store.get(name_key(case["id"])) or group.name_of(case["member_id"])
+
+
 def load(store, case_id: int) -> sqlite3.Row | None:
     rows = store.query("SELECT * FROM cases WHERE id = ?", (case_id,))
     return rows[0] if rows else None
@@ -64,7 +74,7 @@ def decide(case_id: int, decision: str, decider: Member, here: GroupConfig, serv
     def sentence(name: str, **values) -> str:
         return prompts.render(name, group.language, **values)
 
-    member = group.name_of(case["member_id"])
+    member = member_name(store, case, group)
     if not close(store, case, decision, decider.id, now):
         case = load(store, case_id)
         return [Whisper(decider.id, sentence(

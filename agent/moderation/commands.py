@@ -71,8 +71,8 @@ def why(parsed, msg: Message, ctx: Context) -> list[Action]:
             if msg.private and s["evidence"]:
                 lines.append(ctx.sentence("why_evidence", evidence=_clip(s["evidence"])))
         which = "why_private" if msg.private else "why_group"
-        text = ctx.sentence(which, member=name, group=group.name or group.id, days=days, count=len(strikes),
-                            strikes="\n".join(lines))
+        text = ctx.sentence(which, member=name, group=group.name or group.id, group_id=group.id, days=days,
+                            count=len(strikes), strikes="\n".join(lines))
     if msg.private:
         return [Whisper(msg.sender.id, text)]
     return [Say(group.id, text, (msg.sender.id,))]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agent.events import Decision, DecisionKind, Kick, Kind, Message, Role, Say, Violation, Whisper
-from agent.moderation import qr
+from agent.moderation import cases, qr
 from agent.moderation.articles import article_for, label
 from agent.moderation.detectors import Finding, detect
 from agent.moderation.flood import FloodGuard
@@ -124,6 +124,7 @@ class ModerationRoute:
         """Open a case with a suggested kick and whisper the case file to every owner."""
         group, lang = ctx.group, ctx.group.language
         case_id = ctx.services.store.open_case(group.id, message.sender.id, finding.kind, article, "kick", message.ts)
+        ctx.services.store.put(cases.name_key(case_id), name)
 
         def cited(number):
             return ctx.sentence("case_article", number=number) if number else ctx.sentence("warn_no_article")

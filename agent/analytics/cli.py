@@ -1,0 +1,102 @@
+"""`steward stats` and `steward report`: the funnel for operators, read straight from the state database
+(no knowledge base, no model), so they run beside a live bot in a second or two."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agent.analytics import report as reports
+from agent.analytics.days import last_days, local_day
+from agent.analytics.funnel import Summary, summary
+from agent.analytics.labels import labels
+from agent.settings import ConfigError, GroupConfig, Settings, load_settings
+from agent.store import Store
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _open(config: Path, group: str | None) -> tuple[Settings, Store, list[GroupConfig]]:
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        err.print(f"[red]Config error[/red]\n{exc}")
+        raise typer.Exit(2) from None
+    if group is not None and group not in settings.groups:
+        err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] (have: {', '.join(settings.groups) or 'none'})")
+        raise typer.Exit(2)
+    if not settings.db_path.exists():
+        err.print(f"[red]No state database at {settings.db_path}[/red]: the bot has not recorded anything yet.")
+        raise typer.Exit(1)
+    groups = [settings.groups[group]] if group else list(settings.groups.values())
+    return settings, Store(settings.db_path), groups
+
+
+def _today(group: GroupConfig):
+    return local_day(datetime.now().astimezone(), group.timezone)
+
+
+def show(s: Summary, group: GroupConfig, console: Console = out) -> None:
+    """Print one group's summary as rich tables."""
+    w = labels(group.language)
+    rate = "—" if s.answer_rate is None else f"{s.answer_rate:.0%}"
+    figures = Table(title=f"{group.name or group.id} · {s.since} – {s.until}", show_header=False)
+    for key, value in [("messages", s.messages), ("active", s.active), ("joined", s.total("members.joined")),
+                       ("left", s.total("members.left")), ("asked", s.asked), ("answered", s.answered),
+                       ("unknown", s.unknown), ("answer_rate", rate), ("nudges", s.total("decision.nudge")),
+                       ("violations", sum(s.violations.values())), ("llm_calls", s.total("llm.calls")),
+                       ("llm_tokens", s.total("llm.tokens"))]:
+        figures.add_row(w[key], str(value))
+    console.print(figures)
+    if s.cohorts:
+        weeks = max(len(c.retained) for c in s.cohorts)
+        cohorts = Table(w["week"], w["cohort_size"], *[f"+{n}" for n in range(weeks)], title=w["cohorts"])
+        for c in s.cohorts:
+            cohorts.add_row(c.week.isoformat(), str(c.members), *map(str, c.retained))
+        console.print(cohorts)
+    if s.top:
+        top = Table(w["member"], w["messages"], title=w["top"])
+        for member, n in s.top:
+            top.add_row(s.name(member), str(n))
+        console.print(top)
+    console.print(f"{w['silent_never']}: {len(s.silent_never)} · {w['silent_quiet']}: {len(s.silent_quiet)}")
+
+
+def stats(
+    group: str | None = typer.Option(None, "--group", "-g", help="Group id (default: every group)."),
+    days: int = typer.Option(7, "--days", "-d", min=1, max=366, help="Days to cover, ending today."),
+    config: Path = typer.Option(Path("config"), "--config"),
+):
+    """Print the community funnel: activity, joins and leaves, answers, retention, top and silent members."""
+    _, store, groups = _open(config, group)
+    try:
+        for g in groups:
+            since, until = last_days(days, _today(g))
+            show(summary(store, g, since, until), g)
+    finally:
+        store.close()
+
+
+def report(
+    group: str = typer.Option(..., "--group", "-g", help="Group id."),
+    out_dir: Path = typer.Option(..., "--out", "-o", file_okay=False, help="Folder to write the HTML page into."),
+    days: int = typer.Option(30, "--days", "-d", min=1, max=366, help="Days to cover, ending today."),
+    config: Path = typer.Option(Path("config"), "--config"),
+):
+    """Write a self-contained HTML report (charts embedded) for one group."""
+    _, store, groups = _open(config, group)
+    try:
+        path = reports.write(store, groups[0], out_dir, _today(groups[0]), days)
+    finally:
+        store.close()
+    out.print(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Mount `stats` and `report` on the main `steward` app."""
+    app.command("stats")(stats)
+    app.command("report")(report)

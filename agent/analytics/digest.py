@@ -1,0 +1,85 @@
+"""The weekly digest to each group's owners, privately: last week's figures in a few lines, the chart,
+and the most asked open questions as a to-do for the knowledge.
+
+Sent once per week and group: the week is marked in the store when the digest is handed out, so a
+restart never sends it twice (at most once: a crash between marking and sending skips that week).
+A bot that was down at the hour sends the latest week's digest when it is back.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+
+from agent.analytics import charts, wording
+from agent.analytics.days import week_start, zone
+from agent.analytics.funnel import summary
+from agent.events import Action, SendImage, Whisper
+from agent.settings import GroupConfig, Settings
+from agent.store import Store
+
+TODO = 5  # open questions listed in the digest
+
+
+def top_gaps(rows, n: int = TODO) -> list[tuple[str, int]]:
+    """Open questions grouped by wording (case, spaces and punctuation ignored): (latest wording, times
+    asked), most asked first, then most recent."""
+    times: Counter = Counter()
+    latest: dict[str, tuple[int, str]] = {}
+    for row in rows:
+        key = re.sub(r"[\W_]+", "", row["question"].lower())
+        times[key] += 1
+        latest[key] = max(latest.get(key, (-1, "")), (row["id"], row["question"]))
+    order = sorted(times, key=lambda k: (-times[k], -latest[k][0]))
+    return [(latest[k][1], times[k]) for k in order[:n]]
+
+
+class Digest:
+    """`tick(now)` from the runner's clock loop returns the digests that are due, once each."""
+
+    def __init__(self, settings: Settings, store: Store, prompts, weekday: int = 0, hour: int = 9):
+        self.settings, self.store, self.prompts = settings, store, prompts
+        self.weekday, self.hour = weekday, hour  # when a week's digest goes out: the next Monday 09:00 local
+        self.out_dir = settings.data_dir / "analytics"
+
+    def due(self, group: GroupConfig, now: datetime) -> date | None:
+        """The Monday of the week to report on, if its digest time has passed and it was not sent."""
+        local = now.astimezone(zone(group.timezone))
+        week = week_start(local.date()) - timedelta(days=7)
+        send_at = datetime.combine(week + timedelta(days=7 + self.weekday), time(self.hour), zone(group.timezone))
+        if local < send_at:
+            week -= timedelta(days=7)
+        sent = self.store.get(self._key(group))
+        return week if sent is None or date.fromisoformat(sent) < week else None
+
+    def tick(self, now: datetime) -> list[Action]:
+        actions: list[Action] = []
+        for group in self.settings.groups.values():
+            week = self.due(group, now)
+            if week is None:
+                continue
+            self.store.put(self._key(group), week.isoformat())
+            actions += self.build(group, week)
+        return actions
+
+    def build(self, group: GroupConfig, week: date) -> list[Action]:
+        """The digest of the week starting `week` for each owner; nothing for a week with no record at
+        all (a fresh install) or a group without owners."""
+        s = summary(self.store, group, week, week + timedelta(days=6))
+        if not group.owners or not any(s.daily.values()):
+            return []
+        lang = group.language
+        text = "\n".join([
+            self.prompts.render("digest_head", lang, group=group.name or group.id, since=s.since, until=s.until),
+            self.prompts.render("stats_body", lang, **wording.variables(s, lang)),
+        ])
+        gaps = self.store.open_gaps(group.id)
+        if gaps:
+            questions = "\n".join(f"{i}. {q}" + (f" ×{n}" if n > 1 else "") for i, (q, n) in enumerate(top_gaps(gaps), 1))
+            text += "\n\n" + self.prompts.render("digest_todo", lang, open=len(gaps), questions=questions)
+        chart = charts.save(s, lang, self.out_dir / f"digest-{group.id}-{week.isoformat()}.png")
+        return [a for owner in group.owners for a in (Whisper(owner.id, text), SendImage(str(chart), contact_id=owner.id))]
+
+    @staticmethod
+    def _key(group: GroupConfig) -> str:
+        return f"analytics:digest:{group.id}"

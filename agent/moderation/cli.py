@@ -1,0 +1,138 @@
+"""`steward cases` (the audit of case files) and `steward rules test FOLDER` (a dry run of the rules).
+
+`register(app)` mounts both on the main typer app. Neither command changes anything: `cases` only
+reads the store, and `rules test` replays recorded messages through the current rules in memory.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agent.settings import GroupConfig, Settings
+
+rules_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Try the group rules before they go live.")
+console = Console()
+err = Console(stderr=True)
+ConfigOpt = typer.Option(Path("config"), "--config", help="Folder holding settings.yaml and groups/.")
+
+
+def _settings(config: Path) -> Settings:
+    from agent.cli import settings_or_exit  # late: agent.cli mounts this module
+
+    return settings_or_exit(config)
+
+
+def _name(settings: Settings, group_id: str, contact_id: str | None) -> str:
+    group = settings.groups.get(group_id)
+    return (group.name_of(contact_id) if group else contact_id) if contact_id else ""
+
+
+def cases(
+    group: str | None = typer.Option(None, "--group", "-g", help="Only this group's cases."),
+    open_only: bool = typer.Option(False, "--open", help="Only cases waiting for an owner."),
+    closed_only: bool = typer.Option(False, "--closed", help="Only decided cases."),
+    config: Path = ConfigOpt,
+) -> None:
+    """List case files: who, what, which article, and how and by whom each was decided."""
+    from agent.moderation.cases import name_key
+    from agent.store import Store
+
+    if open_only and closed_only:
+        err.print("[red]--open and --closed exclude each other[/red] (give neither for all cases)")
+        raise typer.Exit(2)
+    settings = _settings(config)
+    if not settings.db_path.exists():
+        console.print(f"No cases yet: {settings.db_path} does not exist.")
+        return
+    store = Store(settings.db_path)
+    try:
+        rows = store.cases(group, "open" if open_only else "closed" if closed_only else None)
+        names = {r["id"]: store.get(name_key(r["id"])) for r in rows}
+    finally:
+        store.close()
+    if not rows:
+        console.print("No cases.")
+        return
+    table = Table("#", "group", "member", "kind", "article", "opened", "status", "decision", "by", "decided")
+    for r in rows:
+        member = names[r["id"]] or _name(settings, r["group_id"], r["member_id"])
+        table.add_row(str(r["id"]), r["group_id"], f"{member} ({r['member_id']})",
+                      r["kind"], str(r["article"] or "-"), r["ts"][:16].replace("T", " "), r["status"],
+                      r["decision"] or f"(suggested {r['suggested']})", _name(settings, r["group_id"], r["decided_by"]),
+                      (r["decided_ts"] or "")[:16].replace("T", " "))
+    console.print(table)
+
+
+@rules_app.command("test")
+def rules_test(
+    folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Recorded messages in the eval format."),
+    group: str | None = typer.Option(None, "--group", "-g",
+                                     help="Apply this configured group's rules (default: FOLDER/group.yaml)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the listing."),
+    config: Path = ConfigOpt,
+) -> None:
+    """Replay FOLDER/messages.jsonl through the rules and print what would be flagged, by article.
+    Nothing is sent, stored or kicked. Where the messages are labelled, precision and recall too."""
+    from agent.eval import load_group
+    from agent.moderation.replay import by_article, read_rows, replay, score
+
+    settings = _settings(config)
+    if group is not None and group not in settings.groups:
+        err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] (have: {', '.join(settings.groups) or 'none'})")
+        raise typer.Exit(2)
+    rules_of = settings.groups[group] if group else load_group(folder)
+    replayed = replay(read_rows(folder), rules_of, settings.prompts_dir)
+    flagged = by_article(replayed)
+    report = {"group": rules_of.id, "messages": len(replayed), "flagged": sum(map(len, flagged.values())),
+              "by_article": [_article(rules_of, n, flagged[n]) for n in sorted(flagged, key=lambda n: n or 0)]}
+    if any("expect" in r.row for r in replayed):
+        report["score"] = score(replayed, rules_of)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    _print(report)
+
+
+def _article(group: GroupConfig, number: int | None, flagged: list) -> dict:
+    rule = group.rules[number - 1] if number else None
+    return {
+        "article": number, "rule": rule.text if rule else None, "mode": rule.mode if rule else None,
+        "messages": [{"id": r.row["id"], "sender": r.row["sender"], "kind": r.flagged,
+                      "reason": r.decision.violation.reason, "would": _would(r.decision), "text": r.row["text"]}
+                     for r in flagged],
+    }
+
+
+def _would(decision) -> str:
+    """What going live would do with the message: shadow (log only), quiet (a repeat in one burst)
+    or the ladder's step."""
+    detail = decision.detail
+    if detail.get("shadow"):
+        return "shadow"
+    return "quiet" if detail.get("quiet") else detail.get("step", "")
+
+
+def _print(report: dict) -> None:
+    console.print(f"[bold]{report['group']}[/]: {report['flagged']} of {report['messages']} messages would be flagged")
+    for a in report["by_article"]:
+        head = f"article {a['article']} ({a['mode']}): {a['rule']}" if a["article"] else "no article covers these"
+        console.print(f"\n[bold]{head}[/] — {len(a['messages'])}")
+        for m in a["messages"]:
+            text = " ".join(m["text"].split())[:60]
+            console.print(f"  {m['id']}  {m['sender']}  {m['kind']}/{m['would']}  {m['reason']}  │ {text}",
+                          markup=False, highlight=False)
+    if "score" in report:
+        s = report["score"]
+        kinds = ", ".join(f"{k} {v['recall']:.2f} (n={v['n']})" for k, v in s["by_kind"].items())
+        console.print(f"\nlabelled: precision {s['precision']:.3f}, recall {s['recall']:.3f}; recall by kind: {kinds}; "
+                      f"owners flagged {s['owner_flagged']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Mount `cases` and `rules test` on the steward app."""
+    app.command("cases")(cases)
+    app.add_typer(rules_app, name="rules")
