@@ -140,3 +140,22 @@ def test_private_chat_with_an_owner_replies_privately(app):
     d = run(app, "/stats", owner, private=True)
     assert d.kind == DecisionKind.COMMAND and d.actions and all(isinstance(a, Whisper) for a in d.actions)
     assert d.actions[0].contact_id == owner
+
+
+def test_gap_answered_by_an_owner_is_then_answered_for_members(app):
+    """Two members ask the same unknown thing in different words; the owner sees one gap, answers
+    it, the askers are told, and the next member gets the answer from the knowledge."""
+    group = app.settings.groups["demo"]
+    owner, a, b, c = group.owners[0].id, group.members[0].id, group.members[1].id, group.members[2].id
+    run(app, f"@{group.bot_name} 跑团训练有没有意外险，谁来买？", a, to_bot=True)
+    run(app, "请问跑团的训练有意外保险吗？", b, ts=T0 + timedelta(minutes=5))
+    listing = run(app, "/gaps", owner, ts=T0 + timedelta(minutes=6)).reply
+    assert listing.count("#") == 1, listing  # the two phrasings are one gap
+    gap_id = int(listing.split("#")[1].split("（")[0])
+    done = run(app, f"/answer {gap_id} 跑团统一为正式队员购买训练意外险，每年3月续保，费用从队费出。", owner,
+               ts=T0 + timedelta(minutes=7))
+    told = [act for act in done.actions if isinstance(act, Say) and set(act.mentions) == {a, b}]
+    assert told and "训练意外险" in told[0].text
+    later = run(app, "跑团训练有意外险吗", c, ts=T0 + timedelta(minutes=9))
+    assert later.kind == DecisionKind.ANSWER and "每年3月续保" in later.reply
+    assert "#" not in run(app, "/gaps", owner, ts=T0 + timedelta(minutes=10)).reply

@@ -13,7 +13,7 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import fontManager
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from agent.analytics.funnel import Summary
 from agent.analytics.labels import labels
@@ -50,6 +50,7 @@ def figure(summary: Summary, lang: str, panels: tuple[str, ...] = PANELS) -> Fig
         ax.set_xticks(x[::step], [d.strftime("%m-%d") for d in days[::step]], fontsize=8)
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(axis="y", alpha=0.3)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # people and messages come in whole numbers
     return fig
 
 

@@ -18,6 +18,7 @@ LABELS = {
         "cohorts": "留存（按入群周）", "cohort_size": "入群人数", "retention_note": "第 n 周仍发言的人数；最后一列可能尚未结束",
         "top": "发言最多", "silent_never": "入群后从未发言", "silent_quiet": "本期沉默（以前发过言）",
         "gaps": "未回答的问题（待补充知识）", "times": "次数", "member": "成员",
+        "ad": "广告", "link": "链接", "scam": "诈骗", "abuse": "辱骂", "flood": "刷屏", "injection": "操控机器人",
     },
     "en": {
         "activity": "Daily activity", "messages": "Messages", "active": "Active members",
@@ -31,6 +32,7 @@ LABELS = {
         "retention_note": "members still speaking in week n; the last column may be a week under way",
         "top": "Top contributors", "silent_never": "Joined, never spoke", "silent_quiet": "Quiet this period (spoke before)",
         "gaps": "Unanswered questions (knowledge to add)", "times": "Times", "member": "Member",
+        "ad": "ads", "link": "links", "scam": "scams", "abuse": "abuse", "flood": "flooding", "injection": "bot manipulation",
     },
 }
 assert LABELS["zh"].keys() == LABELS["en"].keys()
@@ -38,3 +40,8 @@ assert LABELS["zh"].keys() == LABELS["en"].keys()
 
 def labels(lang: str) -> dict[str, str]:
     return LABELS.get(lang, LABELS["en"])
+
+
+def kind_name(kind: str, lang: str) -> str:
+    """A violation kind in words; a kind added later shows as its code until it gets a label."""
+    return labels(lang).get(kind, kind)

@@ -13,7 +13,7 @@ from agent.analytics import charts, wording
 from agent.analytics.days import last_days
 from agent.analytics.digest import top_gaps
 from agent.analytics.funnel import Summary, summary
-from agent.analytics.labels import labels
+from agent.analytics.labels import kind_name, labels
 from agent.settings import GroupConfig
 from agent.store import Store
 
@@ -49,7 +49,7 @@ def html(s: Summary, group: GroupConfig, gaps: list[tuple[str, int]], generated:
         [w["left"], s.total("members.left")], [w["asked"], s.asked], [w["answered"], s.answered],
         [w["unknown"], s.unknown], [w["answer_rate"], rate], [w["nudges"], s.total("decision.nudge")],
         [w["commands"], s.total("decision.command")],
-        *[[f'{w["violations"]}: {kind}', n] for kind, n in s.violations.items()],
+        *[[f'{w["violations"]}: {kind_name(kind, lang)}', n] for kind, n in s.violations.items()],
         *[[f'{w["cases"]}: {outcome}', n] for outcome, n in s.cases.items()],
         [w["llm_calls"], s.total("llm.calls")], [w["llm_tokens"], s.total("llm.tokens")],
     ]
@@ -61,7 +61,7 @@ def html(s: Summary, group: GroupConfig, gaps: list[tuple[str, int]], generated:
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1><p class=\"note\">{escape(w['period'])}: {s.since} – {s.until} · "
         f"{generated:%Y-%m-%d %H:%M}</p>",
-        *[f"<h2>{escape(w[p])}</h2>{_img(s, lang, p, w[p])}" for p in charts.PANELS],
+        *[_img(s, lang, p, w[p]) for p in charts.PANELS],  # each chart carries its own title
         f"<h2>{escape(w['figures'])}</h2>{_table([w['figure'], w['value']], overview)}",
         f"<h2>{escape(w['weekly_active'])}</h2>"
         + _table([w["week"], w["active"]], [[d.isoformat(), n] for d, n in s.active_weekly.items()]),

@@ -3,6 +3,7 @@ so /stats and the weekly digest word the same numbers the same way."""
 from __future__ import annotations
 
 from agent.analytics.funnel import Summary
+from agent.analytics.labels import kind_name
 
 NAMES_SHOWN = 5  # silent members named in chat; the report lists them all
 _SEP = {"zh": "、", "en": ", "}
@@ -31,7 +32,7 @@ def variables(summary: Summary, lang: str) -> dict[str, object]:
         "asked": summary.asked, "answered": summary.answered, "unknown": summary.unknown,
         "rate": "—" if rate is None else f"{rate:.0%}",
         "nudges": summary.total("decision.nudge"), "violations": sum(kinds.values()),
-        "violation_kinds": listing([f"{k} {n}" for k, n in kinds.items()], lang),
+        "violation_kinds": listing([f"{kind_name(k, lang)} {n}" for k, n in kinds.items()], lang),
         "top": listing([f"{summary.name(m)} {n}" for m, n in summary.top[:3]], lang),
         "never": len(summary.silent_never), "never_names": _named(summary, summary.silent_never, lang),
         "quiet": len(summary.silent_quiet), "quiet_names": _named(summary, summary.silent_quiet, lang),

@@ -23,6 +23,7 @@ WEIGHTS = (6.0, 1.0, 1.0, 6.0)
 BIAS = -3.9
 SCALE = 3.0
 GATE_PENALTY = 0.2  # a passage lacking the asked-for kind of answer keeps a fifth of its confidence
+RESTATES_THEME = 0.7  # a passage this similar to the group's theme/description is its self-description
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class Candidate:
     hit: object  # agent.kb.retrieve.Hit
     extract: Extract
     confidence: float
-    gated: bool  # failed a check: no answer of the asked kind, neither alternative, a quoted term missing
+    gated: bool  # failed a check: no answer of the asked kind, neither alternative, a quoted term
+    # missing, or the passage merely restates the group's theme
 
 
 def lead(hit, hits: list) -> float:
@@ -39,11 +41,12 @@ def lead(hit, hits: list) -> float:
     return hit.dense - max(others, default=0.0)
 
 
-def score(question: str, focus: str, hit, hits: list, max_sentences: int) -> Candidate:
+def score(question: str, focus: str, hit, hits: list, max_sentences: int, theme_similarity: float = 0.0) -> Candidate:
     body = f"{hit.heading}\n{hit.question}\n{hit.text}"
     extract = best_sentences(focus, hit.text, max_sentences, heading=hit.heading)
     z = BIAS + sum(w * f for w, f in zip(WEIGHTS, (
         hit.dense, coverage(question, body), extract.score, lead(hit, hits))))
     conf = 1.0 / (1.0 + math.exp(-SCALE * z))
     gated = not (gives_type(focus, extract.text) and has_alternative(focus, body) and has_quoted(question, body))
+    gated = gated or theme_similarity >= RESTATES_THEME
     return Candidate(hit, extract, conf * GATE_PENALTY if gated else conf, gated)

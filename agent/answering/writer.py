@@ -54,7 +54,7 @@ class AnswerWriter:
         used = candidates[: len(packed)]
         if NO_ANSWER in done.text:
             return Written(None, used, used_tokens)
-        reply = check_reply(done.text, context, system, max_chars=s.reply_chars)
+        reply = check_reply(done.text, context, system, max_chars=s.reply_chars, question=message.text)
         if reply is None:
             log.warning("model reply refused by the guard; answering without it")
             return Written("", used, used_tokens)  # "" = spent, but unusable: fall back

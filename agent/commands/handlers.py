@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from agent import gaps
 from agent.commands.parse import Parsed
 from agent.commands.specs import BY_NAME, SPECS, may_run
 from agent.events import Kick, Message, Say
@@ -11,6 +12,7 @@ from agent.pipeline import Context
 
 CONFIRM_MINUTES = 5
 KB_CHAT_FILE = "added-in-chat.md"  # the curated file that entries added from chat go to
+GAPS_SHOWN = 10
 _DURATION = re.compile(r"(\d+(?:\.\d+)?|半|一|两|二|三|四|五|六|十)\s*(h|小时|个小时|个钟|m|min|分钟|d|天)", re.I)
 _CN_NUM = {"半": 0.5, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "十": 10}
 
@@ -102,6 +104,29 @@ def _stats(parsed: Parsed, msg: Message, ctx: Context) -> list:
     return _say(ctx, msg, text)
 
 
+def _gaps(parsed: Parsed, msg: Message, ctx: Context) -> list:
+    open_ = gaps.open_gaps(ctx.services.store, ctx.group.id)
+    if not open_:
+        return _say(ctx, msg, ctx.sentence("cmd_gaps_none"))
+    lines = [ctx.sentence("cmd_gaps_line", id=g.id, question=g.question, count=len(g.askers)) for g in open_[:GAPS_SHOWN]]
+    return _say(ctx, msg, ctx.sentence("cmd_gaps", count=len(open_), gaps="\n".join(lines)))
+
+
+def _answer_gap(parsed: Parsed, msg: Message, ctx: Context) -> list:
+    """An owner's answer becomes an FAQ entry; the members who asked are told in the group."""
+    number, _, answer = parsed.text.partition(" ")
+    gap = gaps.find(ctx.services.store, ctx.group.id, int(number)) if number.isdigit() else None
+    if gap is None or not answer.strip():
+        return _say(ctx, msg, ctx.sentence("cmd_usage", usage=parsed.spec.usage))
+    answer = answer.strip()
+    note = ctx.sentence("kb_entry_note", who=ctx.group.name_of(msg.sender.id), when=msg.ts.strftime("%Y-%m-%d %H:%M"))
+    ctx.services.kb.add_entry(ctx.group.id, KB_CHAT_FILE, f"{answer}\n{note}", question=gap.question,
+                              folder=ctx.services.settings.kb.knowledge_dir / ctx.group.id)
+    gaps.close(ctx.services.store, gap, answer)
+    told = Say(ctx.group.id, ctx.sentence("gap_answered", question=gap.question, answer=answer), gap.askers)
+    return [told, *_say(ctx, msg, ctx.sentence("cmd_gap_closed", id=gap.id, count=len(gap.askers)))]
+
+
 def _propose(parsed: Parsed, msg: Message, ctx: Context) -> list:
     """Side effects on people are proposed first; the same owner confirms within a few minutes."""
     expires = msg.ts + timedelta(minutes=CONFIRM_MINUTES)
@@ -125,5 +150,6 @@ def _confirm(parsed: Parsed, msg: Message, ctx: Context) -> list:
 HANDLERS = {
     "help": _help, "rules": _rules, "kb_search": _kb_search, "kb_add": _kb_add, "warn": _warn,
     "mute_bot": _mute, "unmute_bot": _unmute, "stats": _stats, "confirm": _confirm,
+    "gaps": _gaps, "answer_gap": _answer_gap,
 }
 assert set(HANDLERS) | {s.name for s in SPECS if s.confirm or not s.built} == set(BY_NAME)

@@ -37,6 +37,8 @@ SPECS: tuple[CommandSpec, ...] = (
     CommandSpec("schedule_cancel", ("schedule cancel", "schedule_cancel"), "/schedule cancel <编号或时间>", needs_text=True, built=False),
     CommandSpec("approve_draft", ("approve", "approve_draft"), "/approve <草稿编号>", needs_text=True, built=False),
     CommandSpec("reject_draft", ("reject", "reject_draft", "skip"), "/reject <草稿编号> [理由]", needs_text=True, built=False),
+    CommandSpec("gaps", ("gaps", "待补充"), "/gaps"),
+    CommandSpec("answer_gap", ("answer", "回答"), "/answer <编号> <答案>", needs_text=True),
     CommandSpec("confirm", ("confirm", "确认"), "/confirm"),
 )
 

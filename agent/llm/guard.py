@@ -1,9 +1,11 @@
 """Checks on a model's reply before it reaches the group.
 
 A reply is sent only if everything in it that could send members somewhere (links, WeChat ids,
-phone numbers, e-mail addresses) was already in the knowledge the model was given, it is not too
-long, and it does not repeat the system prompt. A prompt-injected model can then at worst say
-something unhelpful, never advertise or leak; a rejected reply makes the caller fall back.
+phone numbers, e-mail addresses) or that looks like an owner command (/kick …) was already in the
+knowledge the model was given, it is not too long, it does not repeat the system prompt (however it
+is spaced), and it does not repeat the member's own words where the knowledge does not say them (the
+bot as a mouthpiece: "post this announcement: …"). A prompt-injected model can then at worst say
+something unhelpful, never advertise, leak or announce; a rejected reply makes the caller fall back.
 `as_data` is the matching rule for text going in.
 """
 from __future__ import annotations
@@ -35,17 +37,16 @@ WECHAT = re.compile(
 NUMBER = re.compile(r"(?<!\d)\+?\d[\d\s-]{5,}\d(?!\d)")
 DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|(?:19|20)\d\d\s*-\s*(?:19|20)\d\d")  # not contacts
 
+# a slash command in the bot's own voice ("/kick @…", "/broadcast …"); not "km/h" or "21/22"
+COMMAND = re.compile(r"(?<![^\s(（「“\"'])/[A-Za-z\u4e00-\u9fff][A-Za-z_\u4e00-\u9fff]*")
 LEAK_CHARS = 20  # a run this long copied from the system prompt counts as a leak
+PARROT_WEIGHT = 12  # a run of the member's words this heavy (Chinese characters, or 3 Latin ones each)
 
 
 def as_data(text: str) -> str:
     """Text to place between the prompt's <tags> (a member's message, knowledge): angle brackets
     become full-width, so no text can close its tag and speak as the prompt."""
     return text.replace("<", "＜").replace(">", "＞")
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).casefold().strip()
 
 
 def _numbers(text: str) -> set[str]:
@@ -71,22 +72,28 @@ def _foreign(pattern: re.Pattern, reply: str, context: str) -> list[str]:
     return hits
 
 
-def _leaked(reply: str, context: str, system_prompt: str) -> str | None:
-    """A long run of the system prompt repeated in the reply and not explained by the context."""
-    prompt, said, known = _norm(system_prompt), _norm(reply), _norm(context)
-    matcher = SequenceMatcher(None, prompt, said, autojunk=False)
+def _copied(source: str, reply: str, context: str, long_enough) -> str | None:
+    """A run of `source` repeated in the reply, long enough by `long_enough` and not in the context.
+    Whitespace is ignored, so spacing out the characters hides nothing."""
+    source, said, known = (re.sub(r"\s+", "", t).casefold() for t in (source, reply, context))
+    matcher = SequenceMatcher(None, source, said, autojunk=False)
     for block in matcher.get_matching_blocks():
-        run = prompt[block.a: block.a + block.size]
-        if block.size >= LEAK_CHARS and run not in known:
+        run = source[block.a: block.a + block.size]
+        if run and long_enough(run) and run not in known:
             return run
     return None
 
 
-def check_reply(reply: str, context: str, system_prompt: str, max_chars: int) -> str | None:
+def _weight(run: str) -> float:
+    cjk = len(re.findall(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]", run))
+    return cjk + (len(run) - cjk) / 3
+
+
+def check_reply(reply: str, context: str, system_prompt: str, max_chars: int, question: str = "") -> str | None:
     """The reply, stripped, if it may be sent; None if it must not (the caller falls back).
 
     `context` is all text the model was given as knowledge: whatever the reply contains that is
-    contact-like must be found there.
+    contact-like must be found there. `question` is the member's message the reply answers.
     """
     reply = reply.strip()
     problem = None
@@ -100,8 +107,12 @@ def check_reply(reply: str, context: str, system_prompt: str, max_chars: int) ->
         problem = f"contact id not in the knowledge: {handles[0]}"
     elif numbers := _numbers(reply) - _numbers(context):
         problem = f"number not in the knowledge: {sorted(numbers)[0]}"
-    elif run := _leaked(reply, context, system_prompt):
+    elif commands := _foreign(COMMAND, reply, context):
+        problem = f"command not in the knowledge: {commands[0]}"
+    elif run := _copied(system_prompt, reply, context, lambda r: len(r) >= LEAK_CHARS):
         problem = f"repeats the system prompt: {run[:40]!r}"
+    elif run := _copied(question, reply, context, lambda r: _weight(r) >= PARROT_WEIGHT):
+        problem = f"repeats the member's words: {run[:40]!r}"
     if problem:
         log.info("model reply rejected: %s", problem)
         return None

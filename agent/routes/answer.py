@@ -61,14 +61,15 @@ class AnswerRoute:
             return None
         return self._unknown(message, ctx, clean(message.text), conf, detail, usage)
 
-    @staticmethod
-    def _candidates(text: str, ctx: Context) -> list:
+    def _candidates(self, text: str, ctx: Context) -> list:
         """The top passages for `text`, each scored; the fused top-1 is not always the passage that
         holds the answer, so the top three are judged."""
         retrieval = ctx.services.settings.retrieval
         question, asking = clean(text), focus(text)
         hits = ctx.services.kb.search(question, [ctx.group.id, "shared"], k=retrieval.top_k)
-        return sorted((score(question, asking, h, hits, retrieval.max_sentences) for h in hits[:3]),
+        judge = self.theme_judges(ctx.group.id) if self.theme_judges else None
+        return sorted((score(question, asking, h, hits, retrieval.max_sentences,
+                             judge.theme_similarity(h.id, h.text) if judge else 0.0) for h in hits[:3]),
                       key=lambda c: c.confidence, reverse=True)
 
     @staticmethod

@@ -225,5 +225,5 @@ class Drafter:
         used = [s for i, s in enumerate(sections, 1) if i in picks]
         return text.strip()[: found.start()].strip(), used or sections
 
-    def _say(self, group: GroupConfig, name: str, **values) -> str:
+    def _say(self, group: GroupConfig, name: str, /, **values) -> str:
         return self.prompts.render(name, group.language, **values)

@@ -17,6 +17,8 @@ from agent.settings import GroupConfig
 
 MAX_SLOTS = 200  # a window this full means a broken expression or a very long outage: stop counting
 
+_CN_WEEKDAYS = "一二三四五六日"
+_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 0}
 _CN_DAYS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 0, "天": 0}
 _TIME = r"(?P<h>\d{1,2})(?:[:：](?P<m>\d{2})|点(?P<half>半)?)"
@@ -92,3 +94,11 @@ def after_quiet(group: GroupConfig, at: datetime) -> datetime:
     if end <= local:
         end += timedelta(days=1)
     return end.astimezone(timezone.utc)
+
+
+def show(group: GroupConfig, at: datetime) -> str:
+    """A time as the group's owners read it: local, with the weekday ("3月24日（周一）09:00")."""
+    local = at.astimezone(zone(group.timezone))
+    if group.language == "zh":
+        return f"{local.month}月{local.day}日（周{_CN_WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+    return f"{_EN_WEEKDAYS[local.weekday()]} {local:%d %b %H:%M}"

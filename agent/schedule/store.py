@@ -100,9 +100,10 @@ class ScheduleStore:
         rows = self.store.query("SELECT * FROM drafts WHERE id = ?", (draft_id,))
         return Draft.of(rows[0]) if rows else None
 
-    def last_slot(self, group_id: str, schedule_id: str) -> datetime | None:
-        rows = self.store.query("SELECT MAX(slot) AS s FROM drafts WHERE group_id = ? AND schedule_id = ?",
-                                (group_id, schedule_id))
+    def last_slot(self, group_id: str, schedule_id: str, before: datetime) -> datetime | None:
+        """The latest drafted slot up to `before` (later ones may be owners' cancellations ahead)."""
+        rows = self.store.query("SELECT MAX(slot) AS s FROM drafts WHERE group_id = ? AND schedule_id = ? AND slot <= ?",
+                                (group_id, schedule_id, utc(before)))
         return datetime.fromisoformat(rows[0]["s"]) if rows and rows[0]["s"] else None
 
     def has(self, group_id: str, schedule_id: str, slot: datetime) -> bool:

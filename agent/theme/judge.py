@@ -66,6 +66,15 @@ class ThemeJudge:
         keep = (seed_vecs @ world.T).max(axis=1) < seed_overlap
         self.off_vecs = np.vstack([embed(off) if off else np.zeros((0, world.shape[1]), np.float32), seed_vecs[keep]])
         self.seeds_dropped = [s for s, k in zip(seeds, keep) if not k]
+        self.theme_vecs = embed([t for t in (group.theme, group.description) if t])
+        self._restates: dict[str, float] = {}
+
+    def theme_similarity(self, key: str, text: str) -> float:
+        """How closely a passage restates the group's theme and description (cached per passage id).
+        Such a passage resembles every on-topic question without answering any of them."""
+        if key not in self._restates:
+            self._restates[key] = float((embed([text])[0] @ self.theme_vecs.T).max())
+        return self._restates[key]
 
     def judge(self, text: str) -> Judgement:
         body = _CODES.sub(" ", text).strip() or text
