@@ -112,15 +112,19 @@ class App:
             self._tmp.cleanup()
 
 
+def make_kb(settings: Settings, chroma_dir: Path) -> KnowledgeBase:
+    """The knowledge base on a persistent Chroma folder, with the offline embedding passed explicitly."""
+    chroma_dir.mkdir(parents=True, exist_ok=True)
+    client = chromadb.PersistentClient(path=str(chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
+    return KnowledgeBase(client, USEEmbeddingFunction(), collection=settings.kb.collection,
+                         domain_words=settings.kb.domain_words, chunk_size=settings.kb.chunk_size,
+                         chunk_overlap=settings.kb.chunk_overlap, rrf_k=settings.retrieval.rrf_k)
+
+
 def build(settings: Settings, *, ephemeral: bool = False) -> App:
     """Build the app. ephemeral: knowledge index in a temporary folder and state in memory (tests, eval)."""
     tmp = tempfile.TemporaryDirectory(prefix="steward-") if ephemeral else None
-    chroma_dir = Path(tmp.name) / "chroma" if tmp else settings.chroma_dir
-    chroma_dir.mkdir(parents=True, exist_ok=True)
-    client = chromadb.PersistentClient(path=str(chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
-    kb = KnowledgeBase(client, USEEmbeddingFunction(), collection=settings.kb.collection,
-                       domain_words=settings.kb.domain_words, chunk_size=settings.kb.chunk_size,
-                       chunk_overlap=settings.kb.chunk_overlap, rrf_k=settings.retrieval.rrf_k)
+    kb = make_kb(settings, Path(tmp.name) / "chroma" if tmp else settings.chroma_dir)
     store = Store(":memory:" if ephemeral else settings.db_path)
     llm = make_llm(settings.llm)
     writer = None

@@ -14,20 +14,19 @@ ConfigOpt = typer.Option(Path("config"), "--config", help="Folder holding settin
 
 def open_kb(config_dir: Path):
     """The persisted knowledge base the bot uses, built from settings."""
-    import chromadb
+    from agent.app import make_kb
+    from agent.cli import settings_or_exit
 
-    from agent.kb.embeddings import USEEmbeddingFunction
-    from agent.kb.store import KnowledgeBase
-    from agent.settings import load_settings
+    settings = settings_or_exit(config_dir)
+    return settings, make_kb(settings, settings.chroma_dir)
 
-    settings = load_settings(config_dir)
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    client = chromadb.PersistentClient(path=str(settings.chroma_dir),
-                                       settings=chromadb.Settings(anonymized_telemetry=False))
-    kb = KnowledgeBase(client, USEEmbeddingFunction(), collection=settings.kb.collection,
-                       domain_words=settings.kb.domain_words, chunk_size=settings.kb.chunk_size,
-                       chunk_overlap=settings.kb.chunk_overlap, rrf_k=settings.retrieval.rrf_k)
-    return settings, kb
+
+def all_sources(settings, kb) -> dict:
+    """Every folder under the knowledge directory, plus indexed scopes whose folder is gone (so they
+    get emptied too)."""
+    root = settings.kb.knowledge_dir
+    sources = {d.name: d for d in sorted(root.iterdir()) if d.is_dir()} if root.is_dir() else {}
+    return sources | {scope: root / scope for scope in kb.stats()["scopes"] if scope not in sources}
 
 
 def group_sources(knowledge_dir: Path, group_id: str) -> dict[str, Path]:
@@ -39,15 +38,30 @@ def group_sources(knowledge_dir: Path, group_id: str) -> dict[str, Path]:
 def sync(config: Path = ConfigOpt) -> None:
     """Index every folder under the knowledge directory (only changed files are re-embedded)."""
     settings, kb = open_kb(config)
-    root = settings.kb.knowledge_dir
-    sources = {d.name: d for d in sorted(root.iterdir()) if d.is_dir()} if root.is_dir() else {}
-    # scopes indexed earlier whose folder is gone get emptied too
-    sources |= {scope: root / scope for scope in kb.stats()["scopes"] if scope not in sources}
-    report = kb.sync(sources, progress=True)
+    _print_report(settings.kb.knowledge_dir, kb.sync(all_sources(settings, kb), progress=True))
+
+
+def _print_report(root: Path, report) -> None:
     console.print(f"[bold]{root}[/]: {report}")
     for label, files in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         for f in files:
             console.print(f"  {label}: {f}")
+
+
+@kb_app.command()
+def watch(config: Path = ConfigOpt) -> None:
+    """Keep the index in step with the knowledge folders: re-sync whenever a file changes (Ctrl-C stops).
+    `steward run` does the same inside the bot."""
+    from agent.kb.watch import watch_forever
+
+    settings, kb = open_kb(config)
+    root = settings.kb.knowledge_dir
+    _print_report(root, kb.sync(all_sources(settings, kb), progress=True))
+    console.print(f"watching {root} …")
+    try:
+        watch_forever(kb, root, lambda: all_sources(settings, kb), lambda r: _print_report(root, r))
+    except KeyboardInterrupt:
+        pass
 
 
 @kb_app.command()

@@ -21,7 +21,7 @@ from agent.schedule.store import Draft
 STAFF = (Role.OWNER, Role.ADMIN)
 PREVIEW = 24  # characters of a post shown in lists
 _REF = r"(?:的)?(?:那条|那个)?(?:定时)?(?:推送|提醒|消息|通知|帖子|那条)"
-_MOVE = re.compile(rf"^把?\s*(?P<from>.+?)\s*{_REF}\s*(?:改到|改成|改为|挪到|换到|推迟到|提前到|延后到)\s*(?P<to>.+?)[吧。!！]*$")
+_MOVE = re.compile(rf"^把?\s*(?P<from>.+?)\s*{_REF}?\s*(?:改到|改成|改为|挪到|换到|推迟到|提前到|延后到)\s*(?P<to>.+?)[吧。!！]*$")
 _RECURRING = re.compile(r"每(?:天|日|周|星期|礼拜)|\b(?:daily|weekly|every)\b", re.I)
 _LEAD_IN = re.compile(r"^(?:在|于)?\s*[，,：:]?\s*")
 _VERB = re.compile(r"^(?:定时)?(?:发|推送)(?:一|个)?(?:条|个|下)?(?:推送|通知|消息|公告)?(?:说)?[：:，,\s]*")
@@ -54,7 +54,7 @@ def _usage(ctx: Context, msg: Message, parsed: Parsed) -> list:
 def schedule_add(parsed: Parsed, msg: Message, ctx: Context) -> list:
     """"/schedule add 2025-03-19 19:50 提醒…", "明天早上9点提醒大家…"; "把明天9点的推送改成10点" moves one."""
     text, now = _arg(parsed), _now(msg, ctx)
-    if moved := _MOVE.match(text):
+    if (moved := _MOVE.match(text)) and _names_a_post(moved["from"], now):
         return _reschedule(moved["from"], moved["to"], parsed, msg, ctx)
     if _RECURRING.search(text):
         return _say(ctx, msg, "sched_recurring")
@@ -75,21 +75,31 @@ def schedule_add(parsed: Parsed, msg: Message, ctx: Context) -> list:
                 text=body)
 
 
+def _names_a_post(text: str, now: datetime) -> bool:
+    """"明天早上9点" or "#3" and nothing else: so "9点 周六集合改到6:00" is a post to add, not a move."""
+    found = timewords.find(text, now)
+    return bool(re.fullmatch(r"#\s*\d+", text.strip())) or (found is not None and (found.start, found.end) == (0, len(text)))
+
+
 def _reschedule(old: str, new: str, parsed: Parsed, msg: Message, ctx: Context) -> list:
-    now = _now(msg, ctx)
-    src = timewords.find(old, now)
+    """Move the post named by `old` (its time, or "#id") to `new` (a time; the day stays if unsaid)."""
+    now, sched = _now(msg, ctx), _scheduler(ctx)
+    items = sched.upcoming(ctx.group, now)
     dst = timewords.find(new, now)
-    if src is None or (src.start, src.end) != (0, len(old)) or dst is None:
+    if by_id := re.fullmatch(r"#\s*(\d+)", old.strip()):
+        item = next((u for u in items if u.draft and u.draft.id == int(by_id[1])), None)
+        if item is None:
+            return _say(ctx, msg, "sched_not_found", what=old.strip())
+    else:
+        item = _one(items, timewords.find(old, now), msg, ctx)
+        if not isinstance(item, Upcoming):
+            return item
+    if dst is None:
         return _usage(ctx, msg, parsed)
-    day = dst.at.date() if dst.has_date else src.at.date()
-    clock = dst.at.timetz() if dst.has_time else src.at.timetz()
-    to = datetime.combine(day, clock)
+    was = (item.draft.post_at if item.draft else item.slot).astimezone(now.tzinfo)
+    to = datetime.combine(dst.at.date() if dst.has_date else was.date(), dst.at.timetz() if dst.has_time else was.timetz())
     if to <= now:
         return _say(ctx, msg, "sched_past", when=slots.show(ctx.group, to))
-    sched = _scheduler(ctx)
-    item = _one(sched.upcoming(ctx.group, now), src, msg, ctx)
-    if not isinstance(item, Upcoming):
-        return item
     ok, review = sched.move(ctx.group, item, to, now)
     if not ok:
         return _say(ctx, msg, "sched_not_movable", what=_label(ctx, item))
