@@ -38,7 +38,12 @@ if [ "$MODEL_ONLY" = 0 ]; then
     echo "llama-cpp-python 0.3.36 with its server is already installed"
   else
     echo "installing $SERVER_SPEC (compiles llama.cpp: several minutes)"
-    CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" "$PYTHON" -m pip install "$SERVER_SPEC"
+    # Not -march=native: on virtual machines that advertise AMX without enabling it, llama.cpp's AMX
+    # kernels crash with a general protection fault at the first token. AVX2/FMA/F16C is fast and
+    # runs on any x86-64 machine of the last decade. Set CMAKE_ARGS yourself to override.
+    CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}" \
+      CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
+      "$PYTHON" -m pip install --no-cache-dir "$SERVER_SPEC"
   fi
 fi
 

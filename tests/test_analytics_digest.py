@@ -10,14 +10,13 @@ import pytest
 from PIL import Image
 
 from agent.analytics.commands import period, stats
-from agent.analytics.digest import Digest, top_gaps
+from agent.analytics.digest import Digest
 from agent.analytics.funnel import summary
 from agent.commands.parse import Parsed
 from agent.commands.specs import BY_NAME
 from agent.events import Member, Message, Role, Say, SendImage, Whisper
 from agent.llm.prompts import Prompts
 from agent.pipeline import Context, Services
-from agent.settings import Person
 from agent.store import Store
 from test_analytics_funnel import DAYS, REPO, START, feed, group, month, pipeline_for
 
@@ -27,13 +26,13 @@ PROMPTS = Prompts(REPO / "prompts")
 
 @pytest.fixture
 def world(tmp_path):
-    """A month of events in a file-backed store, two open questions asked twice, one once."""
+    """A month of events in a file-backed store; open questions: one asked twice, one once."""
     store = Store(tmp_path / "state.db")
     g = group()
     pipeline, route = pipeline_for(store, g, data_dir=tmp_path / "data")
     feed(pipeline, route, month())
     for i, q in enumerate(["周末长距离在哪集合？", "周末长距离在哪集合", "能量胶吃几个"]):
-        store.add_gap(g.id, "wxid_f1", f"q{i}", q, False, datetime(2025, 3, 5, 3, i, tzinfo=UTC))
+        store.add_gap(g.id, f"wxid_f{i}", f"q{i}", q, False, datetime(2025, 3, 5, 3, i, tzinfo=UTC))
     return pipeline.services.settings, store, g
 
 
@@ -100,8 +99,8 @@ def test_the_digest_text_chart_and_to_do(world):
     s = summary(store, g, week, week + timedelta(days=6))
     assert f"消息 {s.messages} 条，{s.active} 人发言" in whisper.text
     assert f"回答 {s.answered}，不会 {s.unknown}" in whisper.text
-    assert "共 3 条未处理" in whisper.text
-    assert "1. 周末长距离在哪集合 ×2\n2. 能量胶吃几个" in whisper.text
+    assert "共 2 个；回复 /answer 编号 答案" in whisper.text  # the /gaps inbox, near-duplicates merged
+    assert whisper.text.endswith("#1（2人问过）周末长距离在哪集合？\n#3（1人问过）能量胶吃几个")
     with Image.open(image.path) as png:
         assert png.format == "PNG" and png.width > 400 and png.height > 400
 
@@ -115,11 +114,6 @@ def test_nothing_for_a_week_without_records_or_a_group_without_owners(tmp_path):
     digest = Digest(pipeline.services.settings, store, PROMPTS)
     assert digest.tick(datetime(2025, 3, 10, 1, tzinfo=UTC)) == []
     assert digest.due(group("quiet"), datetime(2025, 3, 10, 2, tzinfo=UTC)) is None  # handled, not retried
-
-
-def test_open_questions_group_by_wording():
-    rows = [{"id": i, "question": q} for i, q in enumerate(["A?", "b", "a", "c", "B!", "a ？"])]
-    assert top_gaps(rows, n=2) == [("a ？", 3), ("B!", 2)]
 
 
 # ---- /stats -------------------------------------------------------------------------------------
@@ -170,3 +164,13 @@ def test_silent_members_are_named_in_the_reply(world):
     whisper = ask(world, "7d")[0]
     assert f"入群后未发言 {len(s.silent_never)} 人（" in whisper.text
     assert all(s.name(m) in whisper.text for m in s.silent_never[:5]) and s.name(s.silent_never[0]) != s.silent_never[0]
+
+
+def test_a_digest_that_fails_to_build_is_tried_again(world, monkeypatch):
+    settings, store, g = world
+    digest = Digest(settings, store, PROMPTS)
+    monday = datetime(2025, 3, 17, 1, 0, tzinfo=UTC)
+    monkeypatch.setattr("agent.analytics.charts.save", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    assert digest.tick(monday) == []
+    monkeypatch.undo()
+    assert digest.tick(monday + timedelta(minutes=1))

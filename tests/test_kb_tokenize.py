@@ -10,7 +10,8 @@ def test_tokens_drop_punctuation_emoji_whitespace_and_stopwords():
 
 
 def test_english_is_lowercased_and_stopwords_dropped():
-    assert tokens("Is there a Replay for the talk?") == ["replay", "talk"]
+    # jieba's dictionary is process-wide and grows with every knowledge base, so compare as a set
+    assert set(tokens("Is there a Replay for the talk?")) == {"replay", "talk"}
 
 
 def test_content_tokens_drop_question_words():

@@ -123,3 +123,14 @@ def test_model_failures_fall_back_to_the_template(store, llm):
 
 def test_plain_keeps_words_and_drops_markup():
     assert plain("## 标题\n- **加粗**说明\n| a | b |\n|:--|--:|") == "标题\n- 加粗说明\na · b"
+
+
+def test_templates_on_the_real_demo_knowledge(demo_app):
+    """The shipped demo group's knowledge, searched by the real KB: each kind drafts a bounded,
+    cited post without a model."""
+    group = demo_app.settings.groups["demo"]
+    d = Drafter(demo_app.store, ScheduleStore(demo_app.store), demo_app.kb, Prompts(REPO / "prompts"))
+    events = d.compose(group, ScheduleConfig(id="ev", when="weekly Mon 09:00", kind="events", brief="结营跑和见面会"), NOW)
+    assert "5月22日" in events.text and "events.md" in events.text and len(events.text) <= MAX_CHARS
+    tip = d.compose(group, ScheduleConfig(id="tip", when="weekly Mon 09:00", kind="tip", brief="配速和心率"), NOW)
+    assert tip.text.startswith("💡 配速和心率｜") and tip.sources and len(tip.text) <= MAX_CHARS

@@ -27,7 +27,8 @@ def _open(config: Path, group: str | None) -> tuple[Settings, Store, list[GroupC
         err.print(f"[red]Config error[/red]\n{exc}")
         raise typer.Exit(2) from None
     if group is not None and group not in settings.groups:
-        err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] (have: {', '.join(settings.groups) or 'none'})")
+        have = ", ".join(settings.groups) or "none"
+        err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] (have: {have})")
         raise typer.Exit(2)
     if not settings.db_path.exists():
         err.print(f"[red]No state database at {settings.db_path}[/red]: the bot has not recorded anything yet.")
@@ -44,7 +45,9 @@ def show(s: Summary, group: GroupConfig, console: Console = out) -> None:
     """Print one group's summary as rich tables."""
     w = labels(group.language)
     rate = "—" if s.answer_rate is None else f"{s.answer_rate:.0%}"
-    figures = Table(title=f"{group.name or group.id} · {s.since} – {s.until}", show_header=False)
+    figures = Table(title=group.name or group.id, caption=f"{s.since} – {s.until}", show_header=False)
+    figures.add_column()
+    figures.add_column(justify="right")
     for key, value in [("messages", s.messages), ("active", s.active), ("joined", s.total("members.joined")),
                        ("left", s.total("members.left")), ("asked", s.asked), ("answered", s.answered),
                        ("unknown", s.unknown), ("answer_rate", rate), ("nudges", s.total("decision.nudge")),

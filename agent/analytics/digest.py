@@ -1,16 +1,17 @@
 """The weekly digest to each group's owners, privately: last week's figures in a few lines, the chart,
-and the most asked open questions as a to-do for the knowledge.
+and the most asked open questions (the /gaps inbox, numbered for /answer) as a to-do for the knowledge.
 
 Sent once per week and group: the week is marked in the store when the digest is handed out, so a
 restart never sends it twice (at most once: a crash between marking and sending skips that week).
-A bot that was down at the hour sends the latest week's digest when it is back.
+A bot that was down at the hour sends the latest week's digest when it is back; a digest that fails
+to build is logged and tried again at the next tick.
 """
 from __future__ import annotations
 
-import re
-from collections import Counter
+import logging
 from datetime import date, datetime, time, timedelta
 
+from agent import gaps
 from agent.analytics import charts, wording
 from agent.analytics.days import week_start, zone
 from agent.analytics.funnel import summary
@@ -18,20 +19,9 @@ from agent.events import Action, SendImage, Whisper
 from agent.settings import GroupConfig, Settings
 from agent.store import Store
 
+log = logging.getLogger(__name__)
+
 TODO = 5  # open questions listed in the digest
-
-
-def top_gaps(rows, n: int = TODO) -> list[tuple[str, int]]:
-    """Open questions grouped by wording (case, spaces and punctuation ignored): (latest wording, times
-    asked), most asked first, then most recent."""
-    times: Counter = Counter()
-    latest: dict[str, tuple[int, str]] = {}
-    for row in rows:
-        key = re.sub(r"[\W_]+", "", row["question"].lower())
-        times[key] += 1
-        latest[key] = max(latest.get(key, (-1, "")), (row["id"], row["question"]))
-    order = sorted(times, key=lambda k: (-times[k], -latest[k][0]))
-    return [(latest[k][1], times[k]) for k in order[:n]]
 
 
 class Digest:
@@ -58,8 +48,13 @@ class Digest:
             week = self.due(group, now)
             if week is None:
                 continue
+            try:
+                built = self.build(group, week)
+            except Exception:  # one group's failure must not hold back the others' digests
+                log.exception("weekly digest of %s for the week of %s failed", group.id, week)
+                continue
             self.store.put(self._key(group), week.isoformat())
-            actions += self.build(group, week)
+            actions += built
         return actions
 
     def build(self, group: GroupConfig, week: date) -> list[Action]:
@@ -73,10 +68,11 @@ class Digest:
             self.prompts.render("digest_head", lang, group=group.name or group.id, since=s.since, until=s.until),
             self.prompts.render("stats_body", lang, **wording.variables(s, lang)),
         ])
-        gaps = self.store.open_gaps(group.id)
-        if gaps:
-            questions = "\n".join(f"{i}. {q}" + (f" ×{n}" if n > 1 else "") for i, (q, n) in enumerate(top_gaps(gaps), 1))
-            text += "\n\n" + self.prompts.render("digest_todo", lang, open=len(gaps), questions=questions)
+        inbox = gaps.open_gaps(self.store, group.id)
+        if inbox:
+            lines = [self.prompts.render("cmd_gaps_line", lang, id=g.id, question=g.question, count=len(g.askers))
+                     for g in inbox[:TODO]]
+            text += "\n\n" + self.prompts.render("digest_todo", lang, open=len(inbox), questions="\n".join(lines))
         chart = charts.save(s, lang, self.out_dir / f"digest-{group.id}-{week.isoformat()}.png")
         return [a for owner in group.owners for a in (Whisper(owner.id, text), SendImage(str(chart), contact_id=owner.id))]
 

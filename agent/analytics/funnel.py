@@ -120,7 +120,7 @@ def cohorts(first_join: dict[str, date], spoke: dict[str, dict[date, int]], sinc
     """Weekly join cohorts for the weeks touching the period, with how many spoke in each later week."""
     by_week: dict[date, list[str]] = defaultdict(list)
     for member, day in first_join.items():
-        if week_start(since) <= week_start(day) <= until:
+        if week_start(day) >= week_start(since):
             by_week[week_start(day)].append(member)
     out = []
     for week in sorted(by_week):

@@ -21,7 +21,9 @@ SCHEMA = (
         PRIMARY KEY (group_id, day, member_id))""",
     """CREATE TABLE IF NOT EXISTS analytics_membership (
         id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL, member_id TEXT NOT NULL,
-        event TEXT NOT NULL CHECK (event IN ('join', 'leave')), ts TEXT NOT NULL, day TEXT NOT NULL)""",  # ts in UTC: sorts
+        event TEXT NOT NULL CHECK (event IN ('join', 'leave')),
+        ts TEXT NOT NULL,  -- UTC, so the text sorts in time order
+        day TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS analytics_members (
         group_id TEXT NOT NULL, member_id TEXT NOT NULL, name TEXT NOT NULL,
         PRIMARY KEY (group_id, member_id))""",

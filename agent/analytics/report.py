@@ -9,9 +9,9 @@ from datetime import date, datetime
 from html import escape
 from pathlib import Path
 
+from agent import gaps
 from agent.analytics import charts, wording
 from agent.analytics.days import last_days
-from agent.analytics.digest import top_gaps
 from agent.analytics.funnel import Summary, summary
 from agent.analytics.labels import kind_name, labels
 from agent.settings import GroupConfig
@@ -40,7 +40,7 @@ def _members(s: Summary, ids: list[str], lang: str) -> str:
     return escape(wording.listing([s.name(m) for m in ids], lang))
 
 
-def html(s: Summary, group: GroupConfig, gaps: list[tuple[str, int]], generated: datetime) -> str:
+def html(s: Summary, group: GroupConfig, inbox: list[gaps.Gap], generated: datetime) -> str:
     lang = group.language
     w = labels(lang)
     rate = "—" if s.answer_rate is None else f"{s.answer_rate:.0%}"
@@ -70,7 +70,8 @@ def html(s: Summary, group: GroupConfig, gaps: list[tuple[str, int]], generated:
         f"<h2>{escape(w['top'])}</h2>" + _table([w["member"], w["messages"]], [[s.name(m), n] for m, n in s.top]),
         f"<h2>{escape(w['silent_never'])}</h2><p>{_members(s, s.silent_never, lang)}</p>",
         f"<h2>{escape(w['silent_quiet'])}</h2><p>{_members(s, s.silent_quiet, lang)}</p>",
-        f"<h2>{escape(w['gaps'])}</h2>" + _table([w["asked"], w["times"]], [[q, n] for q, n in gaps]),
+        f"<h2>{escape(w['gaps'])}</h2>"
+        + _table(["#", w["asked"], w["askers"]], [[g.id, g.question, len(g.askers)] for g in inbox]),
         "</body></html>",
     ]
     return "\n".join(parts)
@@ -81,7 +82,7 @@ def write(store: Store, group: GroupConfig, out_dir: Path, today: date, days: in
     """Write report-<group>-<today>.html into out_dir for the `days` ending `today`; returns its path."""
     since, until = last_days(days, today)
     s = summary(store, group, since, until)
-    page = html(s, group, top_gaps(store.open_gaps(group.id), n=20), generated or datetime.now().astimezone())
+    page = html(s, group, gaps.open_gaps(store, group.id), generated or datetime.now().astimezone())
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"report-{group.id}-{today.isoformat()}.html"
     path.write_text(page, encoding="utf-8")

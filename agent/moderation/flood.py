@@ -35,10 +35,6 @@ class FloodGuard:
         """A guard with a group's own window and per-minute rate."""
         return cls(window=timedelta(minutes=policy.flood_window_minutes), rate=policy.flood_rate)
 
-    def fits(self, policy: ModerationPolicy) -> bool:
-        """Whether this guard still counts as the (possibly reloaded) policy says."""
-        return self.window == timedelta(minutes=policy.flood_window_minutes) and self.rate == policy.flood_rate
-
     def see(self, message: Message) -> Finding | None:
         """Record the message; a Finding if it repeats recent ones or exceeds the sender's rate."""
         key = (message.group_id or "", message.sender.id)

@@ -34,14 +34,15 @@ class ModerationRoute:
     name = "moderation"
 
     def __init__(self):
-        self._floods: dict[str, FloodGuard] = {}
+        self._floods: dict[tuple, FloodGuard] = {}
 
     def flood(self, group: GroupConfig) -> FloodGuard:
-        """The group's own repeat/rate counter, started afresh when its policy changes."""
-        guard = self._floods.get(group.id)
-        if guard is None or not guard.fits(group.moderation):
-            guard = self._floods[group.id] = FloodGuard.of(group.moderation)
-        return guard
+        """The group's own repeat/rate counter; a group config with other flood settings gets a fresh one."""
+        policy = group.moderation
+        key = (group.id, policy.flood_window_minutes, policy.flood_rate)
+        if key not in self._floods:
+            self._floods[key] = FloodGuard.of(policy)
+        return self._floods[key]
 
     def warm(self) -> None:
         """Load the URL extractor's TLD list now rather than on the first member message."""

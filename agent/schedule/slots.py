@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from agent.settings import GroupConfig
+if TYPE_CHECKING:  # settings may import this module to validate schedules at load time
+    from agent.settings import GroupConfig
 
 MAX_SLOTS = 200  # a window this full means a broken expression or a very long outage: stop counting
 
