@@ -6,7 +6,9 @@ the same app on temporary folders.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,8 @@ import chromadb
 
 from agent.kb.embeddings import USEEmbeddingFunction
 from agent.kb.store import KnowledgeBase
+from agent.analytics.digest import Digest
+from agent.analytics.recorder import Recorder
 from agent.answering.writer import AnswerWriter
 from agent.llm import tokens
 from agent.llm.budget import Budget
@@ -24,6 +28,7 @@ from agent.routes.answer import AnswerRoute
 from agent.routes.commands import CommandRoute
 from agent.routes.moderation import ModerationRoute
 from agent.routes.theme import ThemeRoute
+from agent.schedule.scheduler import Scheduler
 from agent.settings import Settings
 from agent.store import Store
 from agent.theme.judge import ThemeJudge
@@ -66,6 +71,8 @@ class App:
     pipeline: Pipeline
     llm: object | None
     judges: ThemeJudges
+    scheduler: Scheduler
+    digest: Digest
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     @property
@@ -100,6 +107,23 @@ class App:
                     out[f.name] = f.read_text(encoding="utf-8")
         return out
 
+    def reset(self, knowledge: Path) -> None:
+        """Back to a clean slate between eval sandboxes: an empty store, no recent chat, and every
+        group's knowledge folder restored from `knowledge` (then an incremental sync)."""
+        self.store.close()
+        self.store = self.pipeline.services.store = Store(":memory:")
+        self.pipeline.forget()
+        for group_id in self.settings.groups:
+            target = self.settings.kb.knowledge_dir / group_id
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(knowledge, target)
+        self.kb.sync(self.sources())
+
+    def tick(self, now: datetime) -> list:
+        """Time-driven work, called every half minute by the runner: scheduled posts and their drafts,
+        and the owners' weekly digest."""
+        return [*self.scheduler.tick(now), *self.digest.tick(now)]
+
     def usage(self) -> dict:
         if not self.llm:
             return {"calls": 0, "tokens": 0}
@@ -127,13 +151,16 @@ def build(settings: Settings, *, ephemeral: bool = False) -> App:
     kb = make_kb(settings, Path(tmp.name) / "chroma" if tmp else settings.chroma_dir)
     store = Store(":memory:" if ephemeral else settings.db_path)
     llm = make_llm(settings.llm)
-    writer = None
+    writer = budget = None
     if llm is not None:
         tokens.ensure_offline(settings.data_dir)  # tiktoken's files from the package, never the network
         s = settings.llm
         budget = Budget(s.group_daily_tokens, s.member_daily_tokens, s.monthly_tokens, store=store)
         writer = AnswerWriter(llm, budget, s)
-    services = Services(settings=settings, store=store, kb=kb, prompts=Prompts(settings.prompts_dir), llm=llm)
+    prompts = Prompts(settings.prompts_dir)
+    services = Services(settings=settings, store=store, kb=kb, prompts=prompts, llm=llm)
     judges = ThemeJudges(settings, kb)
-    pipeline = Pipeline(services, routes(judges, writer))
-    return App(settings=settings, store=store, kb=kb, pipeline=pipeline, llm=llm, judges=judges, _tmp=tmp)
+    pipeline = Pipeline(services, routes(judges, writer), observers=[Recorder(store, settings.groups)])
+    return App(settings=settings, store=store, kb=kb, pipeline=pipeline, llm=llm, judges=judges,
+               scheduler=Scheduler(settings, store, kb, prompts, llm, budget=budget),
+               digest=Digest(settings, store, prompts), _tmp=tmp)

@@ -57,12 +57,16 @@ def _mount() -> None:
     """Sub-apps owned by their packages: knowledge base and the WeChat channel."""
     from agent.kb.cli import kb_app
 
+    from agent.analytics.cli import register as register_analytics
+    from agent.channels.cli import register as register_channels
+    from agent.moderation.cli import register as register_moderation
+    from agent.theme.cli import register as register_theme
+
     app.add_typer(kb_app, name="kb", help="Sync, search and inspect the knowledge base.")
-    try:
-        from agent.channels.cli import register
-    except ImportError:
-        return
-    register(app)
+    register_channels(app)
+    register_moderation(app)
+    register_analytics(app)
+    register_theme(app)
 
 
 

@@ -10,13 +10,15 @@ import json
 import re
 import statistics
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import yaml
 
-from agent.events import DecisionKind, Kind, Member, Message, Role
+from agent.events import Decision, DecisionKind, Kind, Member, Message
 from agent.mentions import MentionParser
 from agent.settings import GroupConfig, Settings
 
@@ -69,12 +71,17 @@ def _facts_in(text: str, facts: list[str]) -> bool:
     return all(_norm(f) in t for f in facts)
 
 
-def run(folder: Path | str, settings: Settings, llm_mode: str = "none", details: list | None = None) -> dict:
-    """Replay messages.jsonl and commands.jsonl; return the metrics object of the eval contract."""
+@contextmanager
+def sandbox(folder: Path | str, settings: Settings, llm_mode: str = "none",
+            configure: Callable[[GroupConfig], None] | None = None) -> Iterator[tuple[object, GroupConfig]]:
+    """A fresh app built from the folder alone: its knowledge copied to a temporary folder, an index
+    and a store that live and die with the block. `configure` may adjust the group (e.g. preview)."""
     from agent.app import build  # late: building loads the embedding model
 
     folder = Path(folder)
     group = load_group(folder)
+    if configure is not None:
+        configure(group)
     with tempfile.TemporaryDirectory(prefix="steward-eval-") as tmp:
         kdir = Path(tmp) / "knowledge"
         (kdir / group.id).mkdir(parents=True)
@@ -91,19 +98,33 @@ def run(folder: Path | str, settings: Settings, llm_mode: str = "none", details:
         app = build(cfg, ephemeral=True)
         try:
             app.sync_knowledge()
-            metrics = _replay_messages(app, group, folder / "messages.jsonl", details)
-            metrics["commands"] = _replay_commands(cfg, group, folder / "commands.jsonl", details)
-            metrics["llm"] = app.llm_name
-            metrics["llm_calls"] = app.usage()["calls"]
-            metrics["llm_tokens"] = app.usage()["tokens"]
+            yield app, group
         finally:
             app.close()
+
+
+def replay(app, group: GroupConfig, path: Path) -> Iterator[tuple[dict, Message, Decision | None]]:
+    """Each recorded row, the Message it becomes, and the pipeline's Decision, in order."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    mentions = MentionParser(group)
+    for seq, row in enumerate(rows):
+        message = to_message(row, group, mentions, seq)
+        yield row, message, app.pipeline.dispatch(message)
+
+
+def run(folder: Path | str, settings: Settings, llm_mode: str = "none", details: list | None = None) -> dict:
+    """Replay messages.jsonl and commands.jsonl; return the metrics object of the eval contract."""
+    folder = Path(folder)
+    with sandbox(folder, settings, llm_mode) as (app, group):
+        metrics = _replay_messages(app, group, folder / "messages.jsonl", details)
+        metrics["llm"] = app.llm_name
+        usage = app.usage()
+    metrics["commands"] = _replay_commands(folder, settings, llm_mode, details)
+    metrics["llm_calls"], metrics["llm_tokens"] = usage["calls"], usage["tokens"]
     return metrics
 
 
 def _replay_messages(app, group: GroupConfig, path: Path, details: list | None) -> dict:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    mentions = MentionParser(group)
     owners = {p.id for p in group.owners}
     ans_ok = ans_src = unk_ok = invented = ign_ok = owner_flagged = must_not = 0
     nudge, viol = _PR(), _PR()
@@ -111,9 +132,9 @@ def _replay_messages(app, group: GroupConfig, path: Path, details: list | None) 
     counts = {k: 0 for k in ("answer", "unknown", "ignore", "nudge", "violation")}
     latencies = []
     knowledge = app.knowledge_texts(group.id)
-    for seq, row in enumerate(rows):
-        msg = to_message(row, group, mentions, seq)
-        d = app.pipeline.dispatch(msg)
+    total = 0
+    for row, _, d in replay(app, group, path):
+        total += 1
         kind = d.kind if d else DecisionKind.IGNORE
         reply = d.reply if d else ""
         latencies.append(d.elapsed_ms if d else 0.0)
@@ -145,7 +166,7 @@ def _replay_messages(app, group: GroupConfig, path: Path, details: list | None) 
                             "violation": (d.violation.kind if d and d.violation else None)})
     latencies.sort()
     return {
-        "group": group.id, "messages": len(rows), "llm": "none",
+        "group": group.id, "messages": total, "llm": "none",
         "answer": {"n": counts["answer"], "accuracy": _ratio(ans_ok, counts["answer"]),
                    "source_accuracy": _ratio(ans_src, counts["answer"])},
         "unknown": {"n": counts["unknown"], "recall": _ratio(unk_ok, counts["unknown"]), "invented": invented},
@@ -159,23 +180,28 @@ def _replay_messages(app, group: GroupConfig, path: Path, details: list | None) 
     }
 
 
-def _replay_commands(settings: Settings, group: GroupConfig, path: Path, details: list | None) -> dict:
-    """Each command runs in its own sandbox (fresh store and knowledge copy) so one cannot affect the next."""
+def _replay_commands(folder: Path, settings: Settings, llm_mode: str, details: list | None) -> dict:
+    """Each command runs through the pipeline in a sandbox of its own: a fresh store and the folder's
+    knowledge restored before it, so what one command changes (a knowledge entry, a mute, a pending
+    confirmation) cannot affect the next. One index serves them all; restoring re-embeds only what a
+    command changed."""
+    path = folder / "commands.jsonl"
     if not path.exists():
         return {"n": 0, "intent_accuracy": 0.0, "permission_errors": 0}
-    from agent.routes.commands import interpret  # the same parser and permission check the route uses
-
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    mentions = MentionParser(group)
     ok = perm_err = 0
-    for seq, row in enumerate(rows):
-        msg = to_message(row, group, mentions, seq)
-        verdict = interpret(msg, group)
-        intent = verdict.intent if verdict else "none"
-        ok += intent == row["intent"]
-        if verdict is not None and row["intent"] != "none":
-            perm_err += (not row["allowed"] and verdict.permitted) or (row["allowed"] and not verdict.permitted)
-        if details is not None:
-            details.append({"id": row["id"], "expect": row["intent"], "got": intent,
-                            "permitted": verdict.permitted if verdict else None, "text": row["text"]})
+    with sandbox(folder, settings, llm_mode) as (app, group):
+        mentions = MentionParser(group)
+        for seq, row in enumerate(rows):
+            app.reset(folder / "knowledge")
+            d = app.pipeline.dispatch(to_message({**row, "ts": None}, group, mentions, seq))
+            ran = d is not None and d.kind == DecisionKind.COMMAND
+            intent = d.detail.get("intent", "none") if ran else "none"
+            permitted = bool(ran and d.detail.get("permitted"))
+            ok += intent == row["intent"]
+            if row["intent"] != "none":
+                perm_err += (not row["allowed"] and permitted) or (row["allowed"] and ran and not permitted)
+            if details is not None:
+                details.append({"id": row["id"], "expect": row["intent"], "got": intent, "permitted": permitted,
+                                "text": row["text"], "reply": d.reply if d else ""})
     return {"n": len(rows), "intent_accuracy": _ratio(ok, len(rows)), "permission_errors": perm_err}

@@ -64,6 +64,10 @@ class Pipeline:
         self._recent: dict[str, deque] = {}
         self._window = window
 
+    def forget(self) -> None:
+        """Drop the recent-message windows (a fresh sandbox starts with no chat behind it)."""
+        self._recent.clear()
+
     def warm(self) -> None:
         """Let routes load what they load lazily, so the first member message is as fast as the rest."""
         for route in self.routes:
@@ -134,7 +138,6 @@ class Pipeline:
             decision.actions = [self._privately(a, message) for a in decision.actions]
         decision.elapsed_ms = (time.perf_counter() - started) * 1000
         recent.append((message, decision))
-        self.services.store.bump(group.id, message.ts.date().isoformat(), f"decision.{decision.kind}")
         self._notify("decided", message, decision)
         return decision
 
@@ -162,11 +165,11 @@ class Pipeline:
         return bool(until) and now < datetime.fromisoformat(until)
 
     def on_join(self, group_id: str, member: Member, ts: datetime) -> list[Action]:
-        """A member joined: count it and welcome them with the group's rules (prompts/<lang>/welcome.txt)."""
+        """A member joined: tell the observers and welcome them with the group's rules
+        (prompts/<lang>/welcome.txt)."""
         group = self.services.settings.groups.get(group_id)
         if group is None:
             return []
-        self.services.store.bump(group.id, ts.date().isoformat(), "members.joined")
         self._notify("joined", group.id, member, ts)
         rules = "\n".join(f"{i}. {r.text}" for i, r in enumerate(group.rules, 1))
         text = self.services.prompts.render(
@@ -176,7 +179,6 @@ class Pipeline:
 
     def on_leave(self, group_id: str, member: Member, ts: datetime) -> None:
         if group_id in self.services.settings.groups:
-            self.services.store.bump(group_id, ts.date().isoformat(), "members.left")
             self._notify("left", group_id, member, ts)
 
     def _route(self, message: Message, ctx: Context) -> Decision:

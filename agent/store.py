@@ -1,4 +1,6 @@
-"""SQLite state: seen message ids, knowledge gaps, strikes, cases, drafts and daily counters.
+"""SQLite state: seen message ids, knowledge gaps, strikes, cases and small key/value state.
+
+Features with tables of their own (schedule drafts, analytics counts) create them through tx().
 
 One file in WAL mode, every write in a transaction, so a restart resumes where it stopped and two
 deliveries of the same message id are handled once. Message text is kept only where it is needed
@@ -51,13 +53,6 @@ CREATE TABLE IF NOT EXISTS cases (
     decision TEXT,
     ts TEXT NOT NULL,
     decided_ts TEXT
-);
-CREATE TABLE IF NOT EXISTS stats (
-    group_id TEXT NOT NULL,
-    day TEXT NOT NULL,
-    counter TEXT NOT NULL,
-    value INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (group_id, day, counter)
 );
 CREATE TABLE IF NOT EXISTS kv (
     key TEXT PRIMARY KEY,
@@ -113,22 +108,6 @@ class Store:
         with self.tx() as db:
             cur = db.execute("INSERT OR IGNORE INTO seen (message_id, ts) VALUES (?, ?)", (message_id, _iso(ts)))
             return cur.rowcount == 1
-
-    # ---- counters ----
-    def bump(self, group_id: str, day: str, counter: str, by: int = 1) -> None:
-        with self.tx() as db:
-            db.execute(
-                "INSERT INTO stats (group_id, day, counter, value) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (group_id, day, counter) DO UPDATE SET value = value + excluded.value",
-                (group_id, day, counter, by),
-            )
-
-    def counters(self, group_id: str, since_day: str = "") -> dict[str, int]:
-        rows = self.query(
-            "SELECT counter, SUM(value) AS v FROM stats WHERE group_id = ? AND day >= ? GROUP BY counter",
-            (group_id, since_day),
-        )
-        return {r["counter"]: r["v"] for r in rows}
 
     # ---- knowledge gaps ----
     def add_gap(self, group_id: str, asker_id: str, message_id: str, question: str, addressed: bool, ts: datetime) -> int:

@@ -137,9 +137,11 @@ def test_kb_add_from_chat_is_answered_at_once_and_recorded_in_a_file(app):
 def test_private_chat_with_an_owner_replies_privately(app):
     group = app.settings.groups["demo"]
     owner = group.owners[0].id
-    d = run(app, "/stats", owner, private=True)
+    d = run(app, "/rules", owner, private=True)
     assert d.kind == DecisionKind.COMMAND and d.actions and all(isinstance(a, Whisper) for a in d.actions)
-    assert d.actions[0].contact_id == owner
+    assert d.actions[0].contact_id == owner and group.rules[0].text in d.actions[0].text
+    stats = run(app, "/stats", owner, ts=T0 + timedelta(seconds=1), private=True)
+    assert stats.actions and not any(isinstance(a, Say) for a in stats.actions)  # nothing posted in the group
 
 
 def test_gap_answered_by_an_owner_is_then_answered_for_members(app):

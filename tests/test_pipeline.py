@@ -81,9 +81,27 @@ def test_muted_group_keeps_deciding_but_says_nothing(services):
     assert later.actions  # the mute expired
 
 
-def test_welcome_on_join_lists_the_rules(services):
-    actions = Pipeline(services, []).on_join("demo", Member("wxid_new", "新人"), T0)
+class Seen:
+    def __init__(self):
+        self.events = []
+
+    def decided(self, message, decision):
+        self.events.append(("decided", message.id, decision.kind))
+
+    def joined(self, group_id, member, ts):
+        self.events.append(("joined", group_id, member.id))
+
+    def left(self, group_id, member, ts):
+        raise RuntimeError("an observer's bug")
+
+
+def test_welcome_on_join_lists_the_rules_and_observers_see_events(services):
+    seen = Seen()
+    p = Pipeline(services, [Route("a")], observers=[seen])
+    actions = p.on_join("demo", Member("wxid_new", "新人"), T0)
     group = services.settings.groups["demo"]
     assert len(actions) == 1 and actions[0].mentions == ("wxid_new",)
     assert group.rules[0].text in actions[0].text and group.bot_name in actions[0].text
-    assert services.store.counters("demo")["members.joined"] == 1
+    p.dispatch(msg(1))
+    p.on_leave("demo", Member("wxid_new", "新人"), T0)  # a failing observer is contained
+    assert seen.events == [("joined", "demo", "wxid_new"), ("decided", "m1", DecisionKind.ANSWER)]

@@ -117,6 +117,12 @@ def test_reschedule_is_one_move_not_two_posts(services):
     assert posts(tick(services, datetime(2025, 3, 19, 10, 0, tzinfo=CST))) == ["周六集合改到6:00"]
 
 
+def test_a_bare_hour_keeps_the_half_of_the_day(services):
+    say(services, "明天晚上8点提醒大家带头灯")
+    assert "改到 3月19日（周三）20:30" in say(services, "帮我把明天晚上8点的提醒改到8点半")[0].text
+    assert "已取消" in say(services, "取消周三20:30那条提醒")[0].text
+
+
 def test_two_posts_at_one_time_are_named_by_id(services):
     say(services, "/schedule add 2025-03-19 09:00 周六集合改到6:00")  # the tip is also due Wednesday 09:00
     reply = say(services, "帮我把明天早上9点的推送改成10点")

@@ -85,8 +85,9 @@ def test_quiet_hours_staff_and_preview(settings):
     owner = msg("群主闲聊", role=Role.OWNER)
     assert should_nudge(owner, group, offtopic_window(5), store) == (False, "staff chatter")
     group.theme_policy.preview = True
-    assert should_nudge(msg("闲聊"), group, offtopic_window(5), store) == (False, "preview")
-    assert store.get("theme:demo") is None  # preview leaves no trace in the caps
+    assert should_nudge(msg("闲聊"), group, offtopic_window(5), store) == (False, "preview: would nudge")
+    # preview keeps the caps as if it had sent: the next one is in the cooldown, as it would be live
+    assert should_nudge(msg("还在闲聊", ts=NOON + timedelta(minutes=1)), group, offtopic_window(5), store) == (False, "cooldown")
 
 
 def test_theme_route_on_the_real_judge(demo_app):

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -57,20 +58,38 @@ def run(
         console.print(f"  • {g.name or g.id} [dim]({g.id})[/dim] — {where}; {len(g.owners)} owner(s), {len(g.rules)} rule(s)")
     console.print("Other rooms are ignored. Ctrl-C to stop.")
     try:
-        asyncio.run(_serve(channel))
+        asyncio.run(_serve(channel, built))
     finally:
         built.close()
 
 
-async def _serve(channel) -> None:
+TICK_S = 30.0  # how often scheduled posts and digests are looked at
+
+
+async def _serve(channel, built) -> None:
+    """The channel, plus the bot's own clock (scheduled posts, digests) and the knowledge watcher."""
     from agent.channels.runner import stop_on_signals
+    from agent.kb.watch import watch_knowledge
 
     stop = asyncio.Event()
     undo = stop_on_signals(stop)
+    background = [
+        asyncio.create_task(_clock(channel.runner, built, stop)),
+        asyncio.create_task(watch_knowledge(built.kb, built.settings.kb.knowledge_dir, built.sources, stop)),
+    ]
     try:
         await channel.run(stop)
     finally:
+        stop.set()
+        await asyncio.gather(*background, return_exceptions=True)
         undo()
+
+
+async def _clock(runner, built, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        runner.clock(lambda: built.tick(datetime.now().astimezone()))
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), TICK_S)
 
 
 def sim(

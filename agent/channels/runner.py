@@ -60,6 +60,11 @@ class Runner:
     def left(self, group_id: str, member: Member, ts: datetime) -> None:
         self._enqueue(group_id, lambda: (None, None, self.pipeline.on_leave(group_id, member, ts) or []))
 
+    def clock(self, job: Callable[[], list[Action]]) -> None:
+        """Time-driven work (scheduled posts, digests): run in the pool, one at a time, and its
+        actions sent with the same pacing as replies."""
+        self._enqueue("clock", lambda: (None, None, job()))
+
     def _decide(self, message: Message) -> tuple[Message, Decision | None, list[Action]]:
         decision = self.pipeline.dispatch(message)
         return message, decision, list(decision.actions) if decision else []

@@ -8,7 +8,10 @@ from agent import gaps
 from agent.commands.parse import Parsed
 from agent.commands.specs import BY_NAME, SPECS, may_run
 from agent.events import Kick, Message, Say
+from agent.analytics.commands import stats as _stats
+from agent.moderation import commands as moderation_commands
 from agent.pipeline import Context
+from agent.schedule.commands import HANDLERS as SCHEDULE_HANDLERS
 
 CONFIRM_MINUTES = 5
 KB_CHAT_FILE = "added-in-chat.md"  # the curated file that entries added from chat go to
@@ -37,8 +40,6 @@ def _say(ctx: Context, msg: Message, text: str) -> list:
 
 def run(parsed: Parsed, msg: Message, ctx: Context) -> list:
     name = parsed.spec.name
-    if not parsed.spec.built:
-        return _say(ctx, msg, ctx.sentence("cmd_not_built", usage=parsed.spec.usage))
     if parsed.spec.needs_target and not parsed.targets:
         return _say(ctx, msg, ctx.sentence("cmd_usage", usage=parsed.spec.usage))
     if parsed.spec.needs_text and not parsed.text:
@@ -49,7 +50,7 @@ def run(parsed: Parsed, msg: Message, ctx: Context) -> list:
 
 
 def _help(parsed: Parsed, msg: Message, ctx: Context) -> list:
-    lines = [s.usage for s in SPECS if s.built and may_run(s, msg.sender.role) and s.name != "confirm"]
+    lines = [s.usage for s in SPECS if may_run(s, msg.sender.role) and s.name != "confirm"]
     head = ctx.sentence("cmd_unknown", word=parsed.extra["unknown"]) + "\n" if parsed.extra.get("unknown") else ""
     return _say(ctx, msg, head + ctx.sentence("cmd_help", bot=ctx.group.bot_name, commands="\n".join(lines)))
 
@@ -90,18 +91,6 @@ def _mute(parsed: Parsed, msg: Message, ctx: Context) -> list:
 def _unmute(parsed: Parsed, msg: Message, ctx: Context) -> list:
     ctx.services.store.put(f"mute:{ctx.group.id}", None)
     return _say(ctx, msg, ctx.sentence("cmd_unmuted"))
-
-
-def _stats(parsed: Parsed, msg: Message, ctx: Context) -> list:
-    days = 30 if "30" in parsed.text else 7
-    since = (msg.ts - timedelta(days=days)).date().isoformat()
-    c = ctx.services.store.counters(ctx.group.id, since)
-    text = ctx.sentence(
-        "cmd_stats", days=days, joined=c.get("members.joined", 0), left=c.get("members.left", 0),
-        answered=c.get("decision.answer", 0), unknown=c.get("decision.unknown", 0),
-        violations=c.get("decision.violation", 0), nudges=c.get("decision.nudge", 0),
-        messages=sum(v for k, v in c.items() if k.startswith("decision.")))
-    return _say(ctx, msg, text)
 
 
 def _gaps(parsed: Parsed, msg: Message, ctx: Context) -> list:
@@ -148,8 +137,10 @@ def _confirm(parsed: Parsed, msg: Message, ctx: Context) -> list:
 
 
 HANDLERS = {
+    **SCHEDULE_HANDLERS,
+    "case": moderation_commands.case, "why": moderation_commands.why,
     "help": _help, "rules": _rules, "kb_search": _kb_search, "kb_add": _kb_add, "warn": _warn,
     "mute_bot": _mute, "unmute_bot": _unmute, "stats": _stats, "confirm": _confirm,
     "gaps": _gaps, "answer_gap": _answer_gap,
 }
-assert set(HANDLERS) | {s.name for s in SPECS if s.confirm or not s.built} == set(BY_NAME)
+assert set(HANDLERS) | {s.name for s in SPECS if s.confirm} == set(BY_NAME)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from agent.events import Role
 
+OWNERS = frozenset({Role.OWNER})
 STAFF = frozenset({Role.OWNER, Role.ADMIN})
 EVERYONE = frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER})
 
@@ -18,7 +19,6 @@ class CommandSpec:
     needs_target: bool = False  # an @member argument
     needs_text: bool = False  # a free-text argument
     confirm: bool = False  # side effect on people: ask, then act on /confirm
-    built: bool = True  # False: parsed and permission-checked, but its feature is not in this version
 
 
 SPECS: tuple[CommandSpec, ...] = (
@@ -30,13 +30,18 @@ SPECS: tuple[CommandSpec, ...] = (
     CommandSpec("kick", ("kick", "踢"), "/kick @成员", needs_target=True, confirm=True),
     CommandSpec("mute_bot", ("mute", "mute_bot", "安静"), "/mute [时长，如 2h、30m]"),
     CommandSpec("unmute_bot", ("unmute", "unmute_bot"), "/unmute"),
-    CommandSpec("stats", ("stats", "统计"), "/stats [7d|30d]"),
+    CommandSpec("stats", ("stats", "统计"), "/stats [7d|30d]", roles=OWNERS),
     CommandSpec("broadcast", ("broadcast", "通知"), "/broadcast <内容>", needs_text=True, confirm=True),
-    CommandSpec("schedule_add", ("schedule add", "schedule_add"), "/schedule add <时间> <内容>", needs_text=True, built=False),
-    CommandSpec("schedule_list", ("schedule list", "schedule_list"), "/schedule list", built=False),
-    CommandSpec("schedule_cancel", ("schedule cancel", "schedule_cancel"), "/schedule cancel <编号或时间>", needs_text=True, built=False),
-    CommandSpec("approve_draft", ("approve", "approve_draft"), "/approve <草稿编号>", needs_text=True, built=False),
-    CommandSpec("reject_draft", ("reject", "reject_draft", "skip"), "/reject <草稿编号> [理由]", needs_text=True, built=False),
+    # schedule_add and schedule_cancel read their time from the phrase themselves ("改到10点")
+    CommandSpec("schedule_add", ("schedule add", "schedule_add"), "/schedule add <时间> <内容>"),
+    CommandSpec("schedule_list", ("schedule list", "schedule_list"), "/schedule list"),
+    CommandSpec("schedule_cancel", ("schedule cancel", "schedule_cancel"), "/schedule cancel <编号或时间>"),
+    CommandSpec("approve_draft", ("approve", "approve_draft"), "/approve <草稿编号>", needs_text=True),
+    CommandSpec("reject_draft", ("reject", "reject_draft", "skip"), "/reject <草稿编号> [理由]", needs_text=True),
+    CommandSpec("edit_draft", ("edit", "edit_draft"), "/edit <草稿编号> <新内容>", needs_text=True),
+    # the case file was the proposal: deciding it needs no second confirmation
+    CommandSpec("case", ("case", "案件"), "/case <编号> kick|warn|dismiss"),
+    CommandSpec("why", ("why", "为什么"), "/why", roles=EVERYONE),
     CommandSpec("gaps", ("gaps", "待补充"), "/gaps"),
     CommandSpec("answer_gap", ("answer", "回答"), "/answer <编号> <答案>", needs_text=True),
     CommandSpec("confirm", ("confirm", "确认"), "/confirm"),

@@ -17,6 +17,7 @@ import jieba
 
 _HERE = Path(__file__).parent
 _WORD = re.compile(r"\w", re.UNICODE)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _lock = threading.Lock()
 _added: set[str] = set()
 
@@ -51,13 +52,15 @@ def corpus_counts() -> tuple[dict[str, int], int]:
 
 
 def add_words(words) -> int:
-    """Teach jieba domain words (idempotent); returns how many were new."""
+    """Teach jieba domain words (idempotent); returns how many were new. Only words with Chinese in
+    them: jieba keeps Latin runs whole anyway, and a Latin word in its dictionary ("the") would cut
+    other words apart ("there" → "the" + "re")."""
     tok = _tokenizer()
     new = 0
     with _lock:
         for word in words:
             word = normalize(word).strip()
-            if len(word) >= 2 and word not in _added:
+            if len(word) >= 2 and _CJK.search(word) and word not in _added:
                 tok.add_word(word)
                 _added.add(word)
                 new += 1

@@ -2,19 +2,14 @@
 nudged only when the drift policy allows. Every message that reaches it gets a Decision."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from agent.events import Decision, DecisionKind, Message, Say
 from agent.pipeline import Context
 from agent.theme.glue import content, is_glue
 from agent.theme.judge import ThemeJudge
+from agent.theme.nudge import compose
 from agent.theme.policy import should_nudge
-
-
-def short_theme(theme: str) -> str:
-    """The theme's headline: before the first colon or dash of a long theme line."""
-    return re.split(r"[：:—-]", theme, maxsplit=1)[0].strip() or theme
 
 
 class ThemeRoute:
@@ -41,11 +36,12 @@ class ThemeRoute:
             return Decision(DecisionKind.IGNORE, message.id, self.name, detail=detail)
         send, why_not = should_nudge(message, ctx.group, ctx.recent, ctx.services.store)
         detail |= {"inherited": inherited, "nudged": send, "suppressed": why_not}
-        actions = []
+        actions, calls, used = [], 0, 0
         if send:
-            text = ctx.sentence("nudge", theme=short_theme(ctx.group.theme), bot=ctx.group.bot_name)
+            text, calls, used = compose(message, ctx)
             actions.append(Say(ctx.group.id, text))
-        return Decision(DecisionKind.NUDGE, message.id, self.name, actions=actions, detail=detail)
+        return Decision(DecisionKind.NUDGE, message.id, self.name, actions=actions, detail=detail,
+                        llm_calls=calls, llm_tokens=used)
 
     @staticmethod
     def _follows_drift(message: Message, ctx: Context) -> bool:

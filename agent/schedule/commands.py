@@ -8,7 +8,7 @@ a private chat: the handler checks the sender is staff of the draft's own group.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agent.commands.parse import Parsed
 from agent.events import Message, Role, Say, Whisper
@@ -20,8 +20,8 @@ from agent.schedule.store import Draft
 
 STAFF = (Role.OWNER, Role.ADMIN)
 PREVIEW = 24  # characters of a post shown in lists
-_REF = r"(?:的)?(?:那条|那个)?(?:定时)?(?:推送|提醒|消息|通知|帖子|那条)"
-_MOVE = re.compile(rf"^把?\s*(?P<from>.+?)\s*{_REF}?\s*(?:改到|改成|改为|挪到|换到|推迟到|提前到|延后到)\s*(?P<to>.+?)[吧。!！]*$")
+_REF = r"(?:的)?(?:那条|那个)?(?:定时)?(?:推送|提醒|消息|通知|帖子)?"
+_MOVE = re.compile(rf"^把?\s*(?P<from>.+?)\s*{_REF}\s*(?:改到|改成|改为|挪到|换到|推迟到|提前到|延后到)\s*(?P<to>.+?)[吧。!！]*$")
 _RECURRING = re.compile(r"每(?:天|日|周|星期|礼拜)|\b(?:daily|weekly|every)\b", re.I)
 _LEAD_IN = re.compile(r"^(?:在|于)?\s*[，,：:]?\s*")
 _VERB = re.compile(r"^(?:定时)?(?:发|推送)(?:一|个)?(?:条|个|下)?(?:推送|通知|消息|公告)?(?:说)?[：:，,\s]*")
@@ -98,6 +98,8 @@ def _reschedule(old: str, new: str, parsed: Parsed, msg: Message, ctx: Context) 
         return _usage(ctx, msg, parsed)
     was = (item.draft.post_at if item.draft else item.slot).astimezone(now.tzinfo)
     to = datetime.combine(dst.at.date() if dst.has_date else was.date(), dst.at.timetz() if dst.has_time else was.timetz())
+    if dst.has_time and not dst.half_day and to.hour < 12 <= was.hour:
+        to += timedelta(hours=12)  # "晚上8点的改到9点" means 21:00
     if to <= now:
         return _say(ctx, msg, "sched_past", when=slots.show(ctx.group, to))
     ok, review = sched.move(ctx.group, item, to, now)

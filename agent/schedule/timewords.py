@@ -34,6 +34,7 @@ class When:
     has_time: bool
     start: int  # where the phrase is in the text
     end: int
+    half_day: bool  # a word said which half of the day (下午, 晚上, 今晚…): "8点" alone did not
 
 
 def cn_number(text: str) -> int:
@@ -65,7 +66,7 @@ def find(text: str, now: datetime) -> When | None:
         at = datetime.combine(day, clock, tzinfo=now.tzinfo)
         if not has_date and at <= now:
             at += timedelta(days=1)  # "10点" said at 11:00 means tomorrow's 10:00
-        return When(at, has_date, has_time, m.start(), m.end())
+        return When(at, has_date, has_time, m.start(), m.end(), bool(m["per"] or m["rel"] in ("今晚", "明早", "明晚")))
     return None
 
 

@@ -39,8 +39,9 @@ def should_nudge(message: Message, group: GroupConfig, recent: deque, store: Sto
     day = local.date().isoformat()
     if state.get("day") == day and state.get("count", 0) >= policy.max_per_day:
         return False, "daily cap"
-    if policy.preview:
-        return False, "preview"
     count = state.get("count", 0) + 1 if state.get("day") == day else 1
+    # preview keeps the caps as if it had sent, so its log shows what the live policy would do
     store.put(f"theme:{group.id}", {"last": message.ts.isoformat(), "day": day, "count": count})
+    if policy.preview:
+        return False, "preview: would nudge"
     return True, ""
