@@ -109,6 +109,7 @@ class GroupConfig(_Strict):
     admins: list[Person] = []
     whitelist: list[str] = []  # contact ids never flagged by moderation
     allow_domains: list[str] = []  # link domains members may post
+    allow_accounts: list[str] = []  # contact cards / mini-programs members may share (contact id or appid)
     answer: AnswerPolicy = AnswerPolicy()
     theme_policy: ThemePolicy = ThemePolicy()
     moderation: ModerationPolicy = ModerationPolicy()
@@ -235,11 +236,22 @@ def _explain(path: Path, exc: ValidationError) -> ConfigError:
 
 
 def load_group(path: Path) -> GroupConfig:
+    from agent.schedule.slots import check  # late: the schedule package reads these models
+
     data = _read_yaml(path)
     try:
         group = GroupConfig.model_validate(data)
     except ValidationError as exc:
         raise _explain(path, exc) from None
+    seen: set[str] = set()
+    for i, schedule in enumerate(group.schedules):
+        if schedule.id in seen:
+            raise ConfigError(f"{path}: schedules.{i}.id: {schedule.id!r} is used by another schedule of this group")
+        seen.add(schedule.id)
+        try:
+            check(schedule.id, schedule.when, group.timezone)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: schedules.{i}.when: {exc}") from None
     return group
 
 

@@ -61,3 +61,18 @@ def test_paths_resolve_against_project_root(tmp_path):
     s = load_settings(tmp_path / "config")
     assert s.data_dir == tmp_path / "state"
     assert s.db_path == tmp_path / "state" / "steward.db"
+
+
+def test_bad_schedule_names_file_key_and_schedule(tmp_path):
+    path = write(tmp_path / "g.yaml", "id: g\ntheme: t\nschedules:\n  - {id: tip, when: 'weekly Mon 09:00'}\n"
+                 "  - {id: bad, when: 'every blue moon'}\n")
+    with pytest.raises(ConfigError) as err:
+        load_group(path)
+    assert "schedules.1.when" in str(err.value) and "bad" in str(err.value)
+
+
+def test_duplicate_schedule_ids_are_rejected(tmp_path):
+    path = write(tmp_path / "g.yaml", "id: g\ntheme: t\nschedules:\n  - {id: tip, when: 'daily 08:30'}\n"
+                 "  - {id: tip, when: 'weekly Fri 21:00'}\n")
+    with pytest.raises(ConfigError, match="schedules.1.id"):
+        load_group(path)

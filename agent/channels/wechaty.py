@@ -384,12 +384,14 @@ class WechatyChannel:
         if kind == Kind.LINK:
             link = (await msg.to_url_link()).payload
             return " ".join(filter(None, [link.title, link.description])) or text, link.url or None, None
+        # cards and mini-programs carry their identity (contact id, appid) as the url: the group's
+        # allow_accounts matches on it, never on a display name anyone can copy
         if kind == Kind.MINI_PROGRAM:
             mp = (await msg.to_mini_program()).payload
-            return " ".join(filter(None, [mp.title, mp.description])) or text, mp.pagePath or None, None
+            return " ".join(filter(None, [mp.title, mp.description])) or text, mp.appid or mp.username or None, None
         if kind == Kind.CONTACT_CARD:
             card = await msg.to_contact()
-            return card.name or card.contact_id, None, None
+            return card.name or card.contact_id, card.contact_id, None
         if kind == Kind.FILE:
             return msg.payload.filename or text, None, None
         return text, None, None

@@ -141,6 +141,8 @@ _BEG_TEXT = re.compile(r"砍一刀|帮我砍|助力|投(个|一)?票|帮我点�
 
 
 def link(t: Text, group: GroupConfig, url: str | None, codes: tuple[str, ...] = ()) -> Finding | None:
+    if t.kind in (Kind.CONTACT_CARD, Kind.MINI_PROGRAM) and url and url in group.allow_accounts:
+        return None  # a card or mini-program the group allows, by its id (the channel passes it as url)
     links = [x for x in find_links(" ".join([t.folded, url or "", *codes])) if not x.on(group.allow_domains)]
     kinds = {x.category for x in links}
     code_kinds = {qr.classify(c) for c in codes}
