@@ -110,8 +110,7 @@ class App:
     def reset(self, knowledge: Path) -> None:
         """Back to a clean slate between eval sandboxes: an empty store, no recent chat, and every
         group's knowledge folder restored from `knowledge` (then an incremental sync)."""
-        self.store.close()
-        self.store = self.pipeline.services.store = Store(":memory:")
+        self.store.clear()
         self.pipeline.forget()
         for group_id in self.settings.groups:
             target = self.settings.kb.knowledge_dir / group_id
@@ -131,6 +130,8 @@ class App:
         return {"calls": u.calls, "tokens": u.prompt_tokens + u.completion_tokens}
 
     def close(self) -> None:
+        if self.llm is not None:
+            self.llm.close()  # stops a local model server the app started
         self.store.close()
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -150,7 +151,7 @@ def build(settings: Settings, *, ephemeral: bool = False) -> App:
     tmp = tempfile.TemporaryDirectory(prefix="steward-") if ephemeral else None
     kb = make_kb(settings, Path(tmp.name) / "chroma" if tmp else settings.chroma_dir)
     store = Store(":memory:" if ephemeral else settings.db_path)
-    llm = make_llm(settings.llm)
+    llm = make_llm(settings.llm, data_dir=settings.data_dir)
     writer = budget = None
     if llm is not None:
         tokens.ensure_offline(settings.data_dir)  # tiktoken's files from the package, never the network

@@ -98,6 +98,14 @@ class Store:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
+    def clear(self) -> None:
+        """Empty every table (an eval sandbox between commands); holders of this Store stay valid."""
+        with self.tx() as db:
+            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                                "AND name NOT LIKE 'sqlite_%'")]
+            for table in tables:
+                db.execute(f'DELETE FROM "{table}"')
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -248,8 +248,9 @@ async def test_non_text_kinds_reach_the_pipeline_typed(tmp_path, g1, route):
     image, link, mini, card, file, red, emoji, quoted = route.seen
     assert image.kind == Kind.IMAGE and image.payload == b"\x89PNG qr"
     assert (link.kind, link.url, link.text) == (Kind.LINK, "https://spam.example/x", "免费领取 限时优惠")
-    assert (mini.kind, mini.url, mini.text) == (Kind.MINI_PROGRAM, "pages/buy?id=1", "拼团")
-    assert (card.kind, card.text) == (Kind.CONTACT_CARD, "卖课老师")
+    # cards and mini-programs carry their identity as url: allow_accounts matches on it, not on names
+    assert (mini.kind, mini.url, mini.text) == (Kind.MINI_PROGRAM, "wx-loopback", "拼团")
+    assert (card.kind, card.url, card.text) == (Kind.CONTACT_CARD, "wxid_card", "卖课老师")
     assert (file.kind, file.text) == (Kind.FILE, "资料.zip")
     assert red.kind == Kind.RED_PACKET and emoji.kind == Kind.EMOJI
     assert (quoted.kind, quoted.quote, quoted.text) == (Kind.TEXT, "几点开课", "八点")
