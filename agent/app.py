@@ -44,11 +44,11 @@ class ThemeJudges:
         self._built: dict[str, tuple[int, ThemeJudge]] = {}
 
     def __call__(self, group_id: str) -> ThemeJudge:
-        version = self.kb.collection.count()
+        version = self.kb.version
         cached = self._built.get(group_id)
         if cached is None or cached[0] != version:
             got = self.kb.collection.get(where={"scope": {"$in": [group_id, "shared"]}}, include=["documents"])
-            judge = ThemeJudge(self.settings.groups[group_id], got["documents"] or [])
+            judge = ThemeJudge(self.settings.groups[group_id], got["documents"] or [], got["ids"])
             cached = self._built[group_id] = (version, judge)
         return cached[1]
 

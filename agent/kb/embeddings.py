@@ -36,8 +36,18 @@ def embed(texts: list[str], threads: int | None = None) -> np.ndarray:
     """(N, 512) float32, L2-normalised rows, so a dot product is the cosine similarity."""
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
+    if len(texts) == 1 and threads is None:
+        return _one(texts[0])[None, :]
     vectors = _model(threads or default_threads()).encode(list(texts))
     return np.asarray(vectors, dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=1024)
+def _one(text: str) -> np.ndarray:
+    """One message is embedded by several routes (retrieval, theme, off-topic check): once is enough."""
+    vector = np.asarray(_model(default_threads()).encode([text]), dtype=np.float32)[0]
+    vector.setflags(write=False)
+    return vector
 
 
 @register_embedding_function

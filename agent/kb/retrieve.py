@@ -110,4 +110,4 @@ def _found(token: str, text: str) -> float:
 
 def query_tokens(text: str) -> list[str]:
     """BM25 query: the content words only, so chatty 请问/怎么/呀 do not match every FAQ question."""
-    return content_tokens(clean_query(text))
+    return list(content_tokens(clean_query(text)))

@@ -113,6 +113,7 @@ class KnowledgeBase:
         self.rrf_k, self.dense_weight, self.bm25_weight = rrf_k, dense_weight, bm25_weight
         self.folders: dict[str, Path] = {}  # scope -> folder, remembered from sync for add_entry
         self._cache: dict[tuple[str, ...], _ScopeSet] = {}
+        self.version = 0  # bumped by every sync that changed something: caches built on the index key on it
         self._lock = threading.RLock()
         add_words(domain_words)
 
@@ -171,6 +172,7 @@ class KnowledgeBase:
             self.folders.update({scope: Path(folder) for scope, folder in sources.items()})
             if report.changed:
                 self._cache.clear()
+                self.version += 1
             stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
             self.collection.modify(metadata={"last_sync": stamp})
         report.seconds = time.perf_counter() - start

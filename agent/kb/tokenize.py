@@ -64,6 +64,8 @@ def add_words(words) -> int:
                 tok.add_word(word)
                 _added.add(word)
                 new += 1
+    if new:
+        content_tokens.cache_clear()  # cuts made with the smaller dictionary are stale
     return new
 
 
@@ -82,7 +84,9 @@ def tokens(text: str) -> list[str]:
     return [t for t in _cut(text) if t not in stop]
 
 
-def content_tokens(text: str) -> list[str]:
-    """The words a passage must contain to answer `text`: tokens minus question words."""
+@functools.lru_cache(maxsize=8192)
+def content_tokens(text: str) -> tuple[str, ...]:
+    """The words a passage must contain to answer `text`: tokens minus question words (cached: the
+    answer route asks for the same question's words once per candidate sentence)."""
     asks = question_words()
-    return [t for t in tokens(text) if t not in asks]
+    return tuple(t for t in tokens(text) if t not in asks)

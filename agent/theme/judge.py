@@ -54,7 +54,8 @@ class Judgement:
 class ThemeJudge:
     """Scores messages for one group. Rebuilt when the group's knowledge changes."""
 
-    def __init__(self, group: GroupConfig, knowledge: list[str], seed_overlap: float = 0.45):
+    def __init__(self, group: GroupConfig, knowledge: list[str], ids: list[str] | None = None,
+                 seed_overlap: float = 0.45):
         on, off = describe(group)
         on += group.on_topic_examples
         off += group.off_topic_examples
@@ -68,6 +69,9 @@ class ThemeJudge:
         self.seeds_dropped = [s for s, k in zip(seeds, keep) if not k]
         self.theme_vecs = embed([t for t in (group.theme, group.description) if t])
         self._restates: dict[str, float] = {}
+        if ids and len(self.kb_vecs):
+            sims = (self.kb_vecs @ self.theme_vecs.T).max(axis=1)
+            self._restates = {cid: float(x) for cid, x in zip(ids, sims)}
 
     def theme_similarity(self, key: str, text: str) -> float:
         """How closely a passage restates the group's theme and description (cached per passage id).
