@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +74,7 @@ class App:
     scheduler: Scheduler
     digest: Digest
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    _purged: datetime | None = field(default=None, repr=False)
 
     @property
     def llm_name(self) -> str:
@@ -120,7 +121,10 @@ class App:
 
     def tick(self, now: datetime) -> list:
         """Time-driven work, called every half minute by the runner: scheduled posts and their drafts,
-        and the owners' weekly digest."""
+        the owners' weekly digest, and (hourly) dropping message text past its retention."""
+        if self._purged is None or now - self._purged >= timedelta(hours=1):
+            self.store.purge(now, self.settings.store.retention_days)
+            self._purged = now
         return [*self.scheduler.tick(now), *self.digest.tick(now)]
 
     def usage(self) -> dict:

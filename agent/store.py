@@ -177,9 +177,10 @@ class Store:
 
     # ---- retention ----
     def purge(self, now: datetime, retention_days: int) -> None:
-        """Drop message text past retention: answered gaps and old seen ids and strikes' evidence."""
+        """Drop message text past retention: questions in the gap inbox, strikes' evidence, and the
+        seen ids (a redelivery that late is not a reconnect). Counts and case decisions stay."""
         cutoff = _iso(now - timedelta(days=retention_days))
         with self.tx() as db:
             db.execute("DELETE FROM seen WHERE ts < ?", (cutoff,))
             db.execute("UPDATE strikes SET evidence = '' WHERE ts < ?", (cutoff,))
-            db.execute("DELETE FROM gaps WHERE ts < ? AND status != 'open'", (cutoff,))
+            db.execute("DELETE FROM gaps WHERE ts < ?", (cutoff,))
