@@ -16,8 +16,10 @@ from agent.settings import GroupConfig
 STYLE = {"answer": "green", "unknown": "yellow", "ignore": "dim", "nudge": "cyan", "violation": "red", "command": "magenta"}
 
 
-def render(console: Console, group: GroupConfig, sender_id: str, text: str, decision: Decision | None, note: str = "") -> None:
-    console.print(f"[bold]{group.name_of(sender_id)}[/bold]: {text}")
+def render(console: Console, group: GroupConfig, sender_id: str, text: str, decision: Decision | None,
+           note: str = "", echo: bool = True) -> None:
+    if echo:  # the transcript shows the member's line; in chat they just typed it
+        console.print(f"[bold]{group.name_of(sender_id)}[/bold]: {text}")
     if note:
         console.print(f"  [italic dim]# {note}[/italic dim]")
     if decision is None:
@@ -92,7 +94,7 @@ def chat(app, group_id: str, console: Console | None = None) -> None:
             for action in channel.join(f"wxid_{abs(hash(name)) % 10**8}", name):
                 console.print(f"  [bold green]{group.bot_name}[/bold green]: {action.text}")
             continue
-        render(console, group, sender, text, channel.send(sender, text))
+        render(console, group, sender, text, channel.send(sender, text), echo=False)
 
 
 def print_metrics(m: dict, console: Console | None = None) -> None:

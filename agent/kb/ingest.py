@@ -57,13 +57,22 @@ class Chunk:
         question is nearer to the one sentence that answers it than to a whole passage, so dense
         retrieval scores a chunk by its best unit."""
         head = self._head(with_title=False)
-        pieces = [p.strip() for p in _UNIT_SPLIT.split(self.text) if _WORDY.search(p)]
-        return [f"{head}\n{p}" if head else p for p in pieces]
+        pieces = [_table_row(p.strip()) for p in _UNIT_SPLIT.split(self.text) if _WORDY.search(p)]
+        return [f"{head}\n{p}" if head else p for p in pieces if p]
 
     def metadata(self, chunker: str) -> dict:
         return {"scope": self.scope, "file": self.file, "heading": self.heading,
                 "question": self.question, "title": self.title, "index": self.index,
                 "content_hash": self.content_hash, "chunker": chunker}
+
+
+def _table_row(line: str) -> str:
+    """A Markdown table row embeds as its cells ('每周六 6:30 集合，长距离慢跑，跑者驿站'), not as
+    pipes; the separator row embeds as nothing."""
+    if not line.startswith("|"):
+        return line
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    return "，".join(c for c in cells if c and not set(c) <= set(":- "))
 
 
 def chunker_signature(chunk_size: int, chunk_overlap: int) -> str:
