@@ -30,6 +30,11 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
+def group_names_bot(group: GroupConfig) -> bool:
+    """Whether the folder told us the bot's name (else it keeps the config default)."""
+    return group.bot_name != GroupConfig.model_fields["bot_name"].default
+
+
 def load_group(folder: Path) -> GroupConfig:
     """The eval's group.yaml is a subset of our group config; the bot's name comes from the description."""
     raw = yaml.safe_load((folder / "group.yaml").read_text(encoding="utf-8"))
@@ -106,7 +111,7 @@ def sandbox(folder: Path | str, settings: Settings, llm_mode: str = "none",
 def replay(app, group: GroupConfig, path: Path) -> Iterator[tuple[dict, Message, Decision | None]]:
     """Each recorded row, the Message it becomes, and the pipeline's Decision, in order."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    mentions = MentionParser(group)
+    mentions = MentionParser(group, guess_bot=not group_names_bot(group))
     for seq, row in enumerate(rows):
         message = to_message(row, group, mentions, seq)
         yield row, message, app.pipeline.dispatch(message)
@@ -191,7 +196,7 @@ def _replay_commands(folder: Path, settings: Settings, llm_mode: str, details: l
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     ok = perm_err = 0
     with sandbox(folder, settings, llm_mode) as (app, group):
-        mentions = MentionParser(group)
+        mentions = MentionParser(group, guess_bot=not group_names_bot(group))
         for seq, row in enumerate(rows):
             app.reset(folder / "knowledge")
             d = app.pipeline.dispatch(to_message({**row, "ts": None}, group, mentions, seq))

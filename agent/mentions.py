@@ -10,13 +10,15 @@ from agent.settings import GroupConfig
 
 
 class MentionParser:
-    """Turns '@display name' in plain text into contact ids, longest name first. A mention of a name
-    that is nobody in the group is taken as addressed to the bot (the bot's own name may be unknown)."""
+    """Turns '@display name' in plain text into contact ids, longest name first. When the bot's own
+    name is not known (`guess_bot`), a mention of a name that is nobody in the group is taken as
+    addressed to the bot; otherwise it is a member known by another name (members rename themselves)."""
 
-    def __init__(self, group: GroupConfig):
+    def __init__(self, group: GroupConfig, guess_bot: bool = False):
         people = [*group.owners, *group.admins, *group.members]
         self.names = sorted(((p.name, p.id) for p in people if p.name), key=lambda x: -len(x[0]))
         self.bot = group.bot_name
+        self.guess_bot = guess_bot
 
     def parse(self, text: str) -> tuple[tuple[str, ...], bool]:
         ids, to_bot = [], False
@@ -30,6 +32,6 @@ class MentionParser:
                     ids.append(cid)
                     break
             else:
-                if re.match(r"[^\s@]{1,16}", rest):
+                if self.guess_bot and re.match(r"[^\s@]{1,16}", rest):
                     to_bot = True
         return tuple(ids), to_bot

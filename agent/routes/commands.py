@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from agent.commands import handlers
 from agent.commands.parse import Parsed, parse
+from agent.commands.understand import understand, worth_asking
 from agent.commands.specs import may_run
 from agent.events import Decision, DecisionKind, Message, Say
 from agent.pipeline import Context
@@ -32,14 +33,21 @@ class CommandRoute:
     name = "commands"
 
     def match(self, message: Message, ctx: Context) -> bool:
-        return interpret(message, ctx.group) is not None
+        return interpret(message, ctx.group) is not None or (ctx.services.llm is not None and worth_asking(message))
 
-    def handle(self, message: Message, ctx: Context) -> Decision:
-        verdict = interpret(message, ctx.group)
+    def handle(self, message: Message, ctx: Context) -> Decision | None:
+        verdict, used = interpret(message, ctx.group), 0
+        if verdict is None:  # a phrasing the patterns missed: the model proposes, permissions decide
+            parsed, used = understand(message, ctx.services.llm, ctx.sentence)
+            if parsed is None:
+                return None  # not a command after all; the model's usage still counts in its figures
+            verdict = Verdict(parsed.spec.name, may_run(parsed.spec, message.sender.role), parsed)
         detail = {"intent": verdict.intent, "permitted": verdict.permitted}
+        usage = {"llm_calls": 1, "llm_tokens": used} if used else {}
         if not verdict.permitted:
             refusal = ctx.sentence("cmd_refused", bot=ctx.group.bot_name)
             return Decision(DecisionKind.COMMAND, message.id, self.name, detail=detail,
-                            actions=[Say(ctx.group.id, refusal, (message.sender.id,))])
+                            actions=[Say(ctx.group.id, refusal, (message.sender.id,))], **usage)
         actions = handlers.run(verdict.parsed, message, ctx)
-        return Decision(DecisionKind.COMMAND, message.id, self.name, actions=actions, detail=detail)
+        return Decision(DecisionKind.COMMAND, message.id, self.name, actions=actions, detail=detail, **usage)
+
