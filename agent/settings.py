@@ -171,6 +171,10 @@ class LLMSettings(_Strict):
     # chatter and hopeless questions); it then decides between an answer and "don't know"
     consult_threshold: float = Field(default=0.2, ge=0, le=1)
     reply_chars: int = Field(default=300, ge=50)  # longer model replies are refused (WeChat-friendly)
+    # for the estimated cost in /stats, steward stats and the digest (your provider's price, e.g. 2.0
+    # for ¥2 per million tokens); null = no estimate
+    price_per_million_tokens: float | None = Field(default=None, ge=0)
+    currency: str = "¥"
     group_daily_tokens: int | None = Field(default=100_000, ge=0)
     member_daily_tokens: int | None = Field(default=10_000, ge=0)
     monthly_tokens: int | None = Field(default=2_000_000, ge=0)

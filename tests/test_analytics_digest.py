@@ -174,3 +174,13 @@ def test_a_digest_that_fails_to_build_is_tried_again(world, monkeypatch):
     assert digest.tick(monday) == []
     monkeypatch.undo()
     assert digest.tick(monday + timedelta(minutes=1))
+
+
+def test_estimated_model_cost_from_the_configured_price():
+    from agent.analytics import wording
+    from agent.settings import LLMSettings
+
+    priced = LLMSettings(price_per_million_tokens=2.0, currency="¥")
+    assert wording.cost(250_000, priced) == "0.50"
+    assert wording.cost(250_000, LLMSettings()) == ""  # no price configured: no estimate
+    assert wording.cost(0, priced) == ""

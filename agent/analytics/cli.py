@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agent.analytics import report as reports
+from agent.analytics import wording
 from agent.analytics.days import last_days, local_day
 from agent.analytics.funnel import Summary, summary
 from agent.analytics.labels import labels
@@ -41,8 +42,8 @@ def _today(group: GroupConfig):
     return local_day(datetime.now().astimezone(), group.timezone)
 
 
-def show(s: Summary, group: GroupConfig, console: Console = out) -> None:
-    """Print one group's summary as rich tables."""
+def show(s: Summary, group: GroupConfig, console: Console = out, llm=None) -> None:
+    """Print one group's summary as rich tables (`llm`: LLMSettings, for the estimated cost)."""
     w = labels(group.language)
     rate = "—" if s.answer_rate is None else f"{s.answer_rate:.0%}"
     figures = Table(title=group.name or group.id, caption=f"{s.since} – {s.until}", show_header=False)
@@ -54,6 +55,9 @@ def show(s: Summary, group: GroupConfig, console: Console = out) -> None:
                        ("violations", sum(s.violations.values())), ("llm_calls", s.total("llm.calls")),
                        ("llm_tokens", s.total("llm.tokens"))]:
         figures.add_row(w[key], str(value))
+    estimate = wording.cost(s.total("llm.tokens"), llm)
+    if estimate:
+        figures.add_row(w["llm_cost"], f"{llm.currency}{estimate}")
     console.print(figures)
     if s.cohorts:
         weeks = max(len(c.retained) for c in s.cohorts)
@@ -75,11 +79,11 @@ def stats(
     config: Path = typer.Option(Path("config"), "--config"),
 ):
     """Print the community funnel: activity, joins and leaves, answers, retention, top and silent members."""
-    _, store, groups = _open(config, group)
+    settings, store, groups = _open(config, group)
     try:
         for g in groups:
             since, until = last_days(days, _today(g))
-            show(summary(store, g, since, until), g)
+            show(summary(store, g, since, until), g, llm=settings.llm)
     finally:
         store.close()
 

@@ -29,7 +29,7 @@ def stats(parsed, msg: Message, ctx) -> list:
     since, until = last_days(days, local_day(msg.ts, group.timezone))
     s = summary(ctx.services.store, group, since, until)
     text = "\n".join([ctx.sentence("stats_head", days=days, since=since, until=until),
-                      ctx.sentence("stats_body", **wording.variables(s, group.language))])
+                      ctx.sentence("stats_body", **wording.variables(s, group.language, ctx.services.settings.llm))])
     out = ctx.services.settings.data_dir / "analytics" / f"stats-{group.id}-{msg.sender.id}.png"
     actions = [Whisper(msg.sender.id, text), SendImage(str(charts.save(s, group.language, out)), contact_id=msg.sender.id)]
     if not msg.private:

@@ -66,7 +66,7 @@ class Digest:
         lang = group.language
         text = "\n".join([
             self.prompts.render("digest_head", lang, group=group.name or group.id, since=s.since, until=s.until),
-            self.prompts.render("stats_body", lang, **wording.variables(s, lang)),
+            self.prompts.render("stats_body", lang, **wording.variables(s, lang, self.settings.llm)),
         ])
         inbox = gaps.open_gaps(self.store, group.id)
         if inbox:

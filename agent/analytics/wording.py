@@ -22,8 +22,18 @@ def _named(summary: Summary, ids: list[str], lang: str) -> str:
     return f"（{shown}）" if lang == "zh" else f" ({shown})"
 
 
-def variables(summary: Summary, lang: str) -> dict[str, object]:
+def cost(tokens: int, llm) -> str:
+    """'，约 ¥0.12' / ', about ¥0.12' from the configured price, or '' when no price is set."""
+    if not tokens or llm is None or llm.price_per_million_tokens is None:
+        return ""
+    return f"{tokens * llm.price_per_million_tokens / 1e6:.2f}"
+
+
+def variables(summary: Summary, lang: str, llm=None) -> dict[str, object]:
+    """`llm`: the LLMSettings, for the estimated cost of the model's tokens."""
     rate = summary.answer_rate
+    tokens = summary.total("llm.tokens")
+    estimate = cost(tokens, llm)
     kinds = summary.violations
     return {
         "since": summary.since.isoformat(), "until": summary.until.isoformat(),
@@ -37,4 +47,6 @@ def variables(summary: Summary, lang: str) -> dict[str, object]:
         "never": len(summary.silent_never), "never_names": _named(summary, summary.silent_never, lang),
         "quiet": len(summary.silent_quiet), "quiet_names": _named(summary, summary.silent_quiet, lang),
         "newcomers": summary.newcomers, "newcomers_spoke": summary.newcomers_spoke,
+        "llm_calls": summary.total("llm.calls"), "llm_tokens": tokens,
+        "llm_cost": (f"，约 {llm.currency}{estimate}" if lang == "zh" else f", about {llm.currency}{estimate}") if estimate else "",
     }
