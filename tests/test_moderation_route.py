@@ -52,7 +52,8 @@ def test_warning_cites_the_article_mentions_the_member_and_never_repeats_the_han
     decision = say(ModerationRoute(), ctx, AD)
     assert decision.violation.kind == "ad" and decision.violation.article == 1
     [warning] = [a for a in decision.actions if isinstance(a, Say)]
-    assert warning.mentions == ("m1",) and "第1条" in warning.text and "@小明" in warning.text
+    # the @mention travels as an id (the channel writes "@name"); the text does not repeat it
+    assert warning.mentions == ("m1",) and "第1条" in warning.text and "@小明" not in warning.text
     assert "handle_777" not in warning.text and "999" not in warning.text
     assert len(ctx.services.store.strikes("g1", "m1")) == 1
 
