@@ -27,8 +27,6 @@ def settings_or_exit(config: Path):
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details to stderr.")):
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    if not verbose:
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
 
 
 @app.command("eval")

@@ -7,6 +7,7 @@ hit because the answer route calibrates its own confidence from them.
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ import bm25s
 import numpy as np
 
 from agent.kb.tokenize import content_tokens, normalize, tokens
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG on import
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _MENTION = re.compile(r"@\S+?(?:[\u2005\s]|$)")
