@@ -52,7 +52,10 @@ class AnswerRoute:
         usage = {"llm_calls": 1, "llm_tokens": written.tokens} if written else {}
         if written and written.text:
             return self._answer(message, ctx, written.used, written.text, conf, detail, usage, quoted=False)
-        if not (written and written.text is None) and conf >= threshold and may_speak:
+        # "don't know" is retrieval's call, not the model's: small models refuse too readily, so a
+        # confident passage is quoted even when the model said NO_ANSWER or wrote something refused;
+        # below the threshold the model's NO_ANSWER stands
+        if conf >= threshold and may_speak:
             best = candidates[0]
             return self._answer(message, ctx, [best], best.extract.text, conf, detail, usage, quoted=True)
         if not message.to_bot and (self._in_drift(message, ctx) or self._offtopic(message, ctx)):
