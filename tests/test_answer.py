@@ -44,3 +44,41 @@ def test_peer_poll_is_not_taken_by_the_bot(demo_app):
     member = demo_app.settings.groups["demo"].members[3].id
     d = ch.send(member, "你们觉得碳板鞋和普通训练鞋哪个好穿")
     assert d.kind not in (DecisionKind.ANSWER, DecisionKind.UNKNOWN)
+
+
+class RefusingModel:
+    """A small model that says NO_ANSWER to everything (as the 1.5B local model often does)."""
+
+    label = "refusing"
+
+    def __init__(self):
+        from agent.llm.provider import Usage
+
+        self.usage = Usage()
+
+    def complete(self, system, user, max_tokens):
+        from agent.llm.provider import Completion
+
+        self.usage.calls += 1
+        return Completion("NO_ANSWER", 100, 2, "fake")
+
+
+def test_dont_know_is_retrievals_call_not_the_models(settings):
+    """A confident passage is still quoted when the model refuses; an unsure one stays unknown."""
+    from agent.answering.writer import AnswerWriter
+    from agent.app import build
+    from agent.llm.budget import Budget
+    from agent.routes.answer import AnswerRoute
+
+    app = build(settings, ephemeral=True)
+    app.sync_knowledge()
+    model = RefusingModel()
+    route = next(r for r in app.pipeline.routes if isinstance(r, AnswerRoute))
+    route.writer = AnswerWriter(model, Budget(store=app.store), settings.llm)
+    ch = channel(app)
+    member = settings.groups["demo"].members[0].id
+    sure = ch.send(member, "半马比赛途中能量胶大概多久吃一支？")
+    assert sure.kind == DecisionKind.ANSWER and sure.llm_calls == 1 and "30–40分钟" in sure.reply
+    unsure = ch.send(member, "跑团有没有合作的理疗诊所，医保能报销吗")
+    assert unsure.kind == DecisionKind.UNKNOWN
+    app.close()

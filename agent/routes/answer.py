@@ -8,12 +8,14 @@ from datetime import timedelta
 from agent.answering.compose import rarity
 from agent.answering.confidence import score
 from agent.answering.questions import clean, focus, shape
+from agent.kb.tokenize import content_tokens
 from agent.moderation import is_muted
 from agent.events import Decision, DecisionKind, Kind, Message, Say, Source
 from agent.pipeline import Context
 from agent.theme.glue import is_glue
 
 log = logging.getLogger(__name__)
+FOLLOW_UP_WORDS = 3  # a question with more content words of its own stands alone
 
 
 class AnswerRoute:
@@ -41,7 +43,7 @@ class AnswerRoute:
         candidates = self._candidates(message.text, ctx)
         conf = candidates[0].confidence if candidates else 0.0
         earlier = self._earlier_question(message, ctx)
-        if earlier and conf < threshold:
+        if earlier and conf < threshold and len(content_tokens(focus(message.text))) <= FOLLOW_UP_WORDS:
             # a follow-up ("那咋整", "算低吗") may only make sense with the member's question before it
             again = self._candidates(f"{earlier} {message.text}", ctx)
             if again and again[0].confidence > conf:
