@@ -152,7 +152,12 @@ def test_dev_set_calls_the_model_rarely_and_never_for_ignored_messages(dev_set, 
     got = {}
     for d in messages:
         got.setdefault(d["text"].strip(), set()).add(d["got"])
+    decided = {kind for kinds in got.values() for kind in kinds}
     for body in server.requests:
-        asked_about = quoted(body["messages"][1]["content"]).strip()
+        user = body["messages"][1]["content"]
+        if "<chatter>" in user:  # a nudge written for off-topic drift: only when one was decided
+            assert DecisionKind.NUDGE in decided
+            continue
+        asked_about = quoted(user).strip()
         assert asked_about in got, asked_about
         assert DecisionKind.IGNORE not in got[asked_about], asked_about

@@ -54,12 +54,15 @@ _CLAUSE = re.compile(r"[\s，,。！!；;~～…]+")
 
 def focus(text: str) -> str:
     """The clauses that ask, without the chatty context around them ("我做的图老被裁").
-    A clause too short to carry a subject ("这正常吗") keeps the clause before it."""
+    A clause too thin to carry a subject ("这正常吗", "你们都退了吗") keeps the clause before it."""
+    from agent.kb.tokenize import content_tokens  # late: jieba loads only when a question comes
+
     parts = [p for p in _CLAUSE.split(clean(text)) if p]
     picked: list[str] = []
     for i, part in enumerate(parts):
         if shape(part).is_question:
-            if len(part) <= 5 and i > 0 and parts[i - 1] not in picked:
+            thin = len(part) <= 5 or len(content_tokens(part)) <= 1
+            if thin and i > 0 and parts[i - 1] not in picked:
                 picked.append(parts[i - 1])
             picked.append(part)
     return " ".join(picked) if picked else clean(text)

@@ -18,7 +18,7 @@ _GLUE = re.compile(
     re.I,
 )
 _GLUE_WORDS = re.compile(
-    r"(早上好|晚安|大家好|谢谢|感谢|收到|欢迎|恭喜|红包|手气最佳|周末愉快|下周见|明天见|辛苦|哈哈|"
+    r"(早上好|晚安|大家好|谢谢|感谢|收到|欢迎|恭喜|红包|抢到|手气最佳|周末愉快|下周见|明天见|辛苦|"
     r"thanks|thank you|welcome|good ?morning|good ?night|hello)",
     re.I,
 )
@@ -37,5 +37,6 @@ def is_glue(message: Message) -> bool:
         return True
     if _GLUE.match(words) and len(words) <= 10:
         return True
-    # a greeting or thanks with a little small talk around it ("谢谢阿豪 干货满满")
+    # a greeting or thanks with a little small talk around it ("谢谢阿豪 干货满满"); laughter alone
+    # is glue (above), but chatter ending in 哈哈 is still chatter
     return bool(_GLUE_WORDS.search(words)) and len(words) <= 14
