@@ -63,7 +63,8 @@ CREATE INDEX IF NOT EXISTS gaps_group ON gaps (group_id, status);
 """
 
 
-def _iso(ts: datetime) -> str:
+def iso(ts: datetime) -> str:
+    """How times are stored: ISO 8601 with an offset (naive times are taken as UTC)."""
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=timezone.utc)
     return ts.isoformat()
@@ -114,7 +115,7 @@ class Store:
     def first_sight(self, message_id: str, ts: datetime) -> bool:
         """Record a message id; False if it was seen before (a redelivery after a reconnect)."""
         with self.tx() as db:
-            cur = db.execute("INSERT OR IGNORE INTO seen (message_id, ts) VALUES (?, ?)", (message_id, _iso(ts)))
+            cur = db.execute("INSERT OR IGNORE INTO seen (message_id, ts) VALUES (?, ?)", (message_id, iso(ts)))
             return cur.rowcount == 1
 
     # ---- knowledge gaps ----
@@ -122,7 +123,7 @@ class Store:
         with self.tx() as db:
             cur = db.execute(
                 "INSERT INTO gaps (group_id, asker_id, message_id, question, addressed, ts) VALUES (?, ?, ?, ?, ?, ?)",
-                (group_id, asker_id, message_id, question, int(addressed), _iso(ts)),
+                (group_id, asker_id, message_id, question, int(addressed), iso(ts)),
             )
             return int(cur.lastrowid)
 
@@ -136,14 +137,14 @@ class Store:
             cur = db.execute(
                 "INSERT INTO strikes (group_id, member_id, kind, article, message_id, evidence, ts) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (group_id, member_id, kind, article, message_id, evidence, _iso(ts)),
+                (group_id, member_id, kind, article, message_id, evidence, iso(ts)),
             )
             return int(cur.lastrowid)
 
     def strikes(self, group_id: str, member_id: str, since: datetime | None = None) -> list[sqlite3.Row]:
         return self.query(
             "SELECT * FROM strikes WHERE group_id = ? AND member_id = ? AND ts >= ? ORDER BY id",
-            (group_id, member_id, _iso(since) if since else ""),
+            (group_id, member_id, iso(since) if since else ""),
         )
 
     def open_case(self, group_id: str, member_id: str, kind: str, article: int | None,
@@ -151,7 +152,7 @@ class Store:
         with self.tx() as db:
             cur = db.execute(
                 "INSERT INTO cases (group_id, member_id, kind, article, suggested, ts) VALUES (?, ?, ?, ?, ?, ?)",
-                (group_id, member_id, kind, article, suggested, _iso(ts)),
+                (group_id, member_id, kind, article, suggested, iso(ts)),
             )
             return int(cur.lastrowid)
 
@@ -179,7 +180,7 @@ class Store:
     def purge(self, now: datetime, retention_days: int) -> None:
         """Drop message text past retention: questions in the gap inbox, strikes' evidence, and the
         seen ids (a redelivery that late is not a reconnect). Counts and case decisions stay."""
-        cutoff = _iso(now - timedelta(days=retention_days))
+        cutoff = iso(now - timedelta(days=retention_days))
         with self.tx() as db:
             db.execute("DELETE FROM seen WHERE ts < ?", (cutoff,))
             db.execute("UPDATE strikes SET evidence = '' WHERE ts < ?", (cutoff,))

@@ -15,7 +15,7 @@ from agent.events import Action, Kick, Member, Role, Say, Whisper
 from agent.moderation.articles import label
 from agent.pipeline import Services
 from agent.settings import GroupConfig
-from agent.store import _iso
+from agent.store import iso
 
 DECISIONS = ("kick", "warn", "dismiss")
 DECISION_WORDS = {
@@ -50,7 +50,7 @@ def close(store, case: sqlite3.Row, decision: str, decider_id: str, now: datetim
     with store.tx() as db:
         done = db.execute(
             "UPDATE cases SET status = 'closed', decision = ?, decided_by = ?, decided_ts = ? "
-            "WHERE id = ? AND status = 'open'", (decision, decider_id, _iso(now), case["id"]))
+            "WHERE id = ? AND status = 'open'", (decision, decider_id, iso(now), case["id"]))
         if done.rowcount != 1:
             return False
         if decision == "dismiss":  # the strike recorded with the case: same group, member and message time
