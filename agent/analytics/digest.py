@@ -21,7 +21,7 @@ from agent.store import Store
 
 log = logging.getLogger(__name__)
 
-TODO = 5  # open questions listed in the digest
+OPEN_QUESTIONS_SHOWN = 5  # unanswered questions listed in the digest, most asked first
 
 
 class Digest:
@@ -71,7 +71,7 @@ class Digest:
         inbox = gaps.open_gaps(self.store, group.id)
         if inbox:
             lines = [self.prompts.render("cmd_gaps_line", lang, id=g.id, question=g.question, count=len(g.askers))
-                     for g in inbox[:TODO]]
+                     for g in inbox[:OPEN_QUESTIONS_SHOWN]]
             text += "\n\n" + self.prompts.render("digest_todo", lang, open=len(inbox), questions="\n".join(lines))
         chart = charts.save(s, lang, self.out_dir / f"digest-{group.id}-{week.isoformat()}.png")
         return [a for owner in group.owners for a in (Whisper(owner.id, text), SendImage(str(chart), contact_id=owner.id))]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import AsyncIterator
+from typing import TYPE_CHECKING, AsyncIterator
 
 from agent.channels.puppet_loopback import LoopbackPuppet
 from agent.channels.runner import Observer

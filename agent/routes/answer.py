@@ -13,6 +13,7 @@ from agent.moderation import is_muted
 from agent.events import Decision, DecisionKind, Kind, Message, Say, Source
 from agent.pipeline import Context
 from agent.theme.glue import is_glue
+from agent.theme.policy import follows_drift
 
 log = logging.getLogger(__name__)
 FOLLOW_UP_WORDS = 3  # a question with more content words of its own stands alone
@@ -60,7 +61,7 @@ class AnswerRoute:
         if conf >= threshold and may_speak:
             best = candidates[0]
             return self._answer(message, ctx, [best], best.extract.text, conf, detail, usage, quoted=True)
-        if not message.to_bot and (self._in_drift(message, ctx) or self._offtopic(message, ctx)):
+        if not message.to_bot and (follows_drift(message, ctx.group, ctx.recent) or self._offtopic(message, ctx)):
             return None  # an off-topic question, or one inside off-topic talk: the theme route's to judge
         if not (q.seeks_fact or message.to_bot):
             return None
@@ -100,16 +101,6 @@ class AnswerRoute:
         if self.theme_judges is None:
             return False
         return self.theme_judges(ctx.group.id).judge(message.text).score > ctx.group.theme_policy.margin
-
-    @staticmethod
-    def _in_drift(message: Message, ctx: Context) -> bool:
-        """The previous message, moments ago, was off-topic chatter: an unanswerable question now
-        most likely continues it ("是真的吗") rather than asks the knowledge."""
-        if not ctx.recent:
-            return False
-        prev, decision = ctx.recent[-1]
-        window = timedelta(minutes=ctx.group.theme_policy.reply_minutes)
-        return decision.kind == DecisionKind.NUDGE and message.ts - prev.ts <= window
 
     def _answer(self, message, ctx, used, text, conf, detail, usage, quoted: bool) -> Decision:
         """Quoted (no-LLM): the passage's own sentences plus the citation line. Written: the model's

@@ -2,14 +2,12 @@
 nudged only when the drift policy allows. Every message that reaches it gets a Decision."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from agent.events import Decision, DecisionKind, Message, Say
 from agent.pipeline import Context
 from agent.theme.glue import content, is_glue
 from agent.theme.judge import ThemeJudge
 from agent.theme.nudge import compose
-from agent.theme.policy import should_nudge
+from agent.theme.policy import follows_drift, should_nudge
 
 
 class ThemeRoute:
@@ -30,7 +28,7 @@ class ThemeRoute:
         offtopic = j.score > policy.margin
         inherited = False
         if not offtopic and j.score > policy.reply_margin and len(content(message.text)) <= 25:
-            offtopic = inherited = self._follows_drift(message, ctx)
+            offtopic = inherited = follows_drift(message, ctx.group, ctx.recent)  # a reply takes its talk's topic
         detail = {"offtopic_score": round(j.score, 3), "on": round(j.on, 3), "off": round(j.off, 3)}
         if not offtopic:
             return Decision(DecisionKind.IGNORE, message.id, self.name, detail=detail)
@@ -43,11 +41,3 @@ class ThemeRoute:
         return Decision(DecisionKind.NUDGE, message.id, self.name, actions=actions, detail=detail,
                         llm_calls=calls, llm_tokens=used)
 
-    @staticmethod
-    def _follows_drift(message: Message, ctx: Context) -> bool:
-        """A short reply takes the topic of the talk it answers: the previous message, if recent."""
-        if not ctx.recent:
-            return False
-        prev, decision = ctx.recent[-1]
-        recent = message.ts - prev.ts <= timedelta(minutes=ctx.group.theme_policy.reply_minutes)
-        return recent and decision.kind == DecisionKind.NUDGE

@@ -18,6 +18,16 @@ def offtopic_in_window(recent: deque, window: int) -> int:
     return sum(1 for _, d in list(recent)[-window:] if d.kind == DecisionKind.NUDGE)
 
 
+def follows_drift(message: Message, group: GroupConfig, recent: deque) -> bool:
+    """The previous message, moments ago, was off-topic chatter: a short reply or a passing question
+    now most likely continues that talk ("是真的吗", "我也看了")."""
+    if not recent:
+        return False
+    prev, decision = recent[-1]
+    within = message.ts - prev.ts <= timedelta(minutes=group.theme_policy.reply_minutes)
+    return within and decision.kind == DecisionKind.NUDGE
+
+
 def should_nudge(message: Message, group: GroupConfig, recent: deque, store: Store) -> tuple[bool, str]:
     """(send?, why not). The message itself is already judged off-topic."""
     policy = group.theme_policy
