@@ -14,6 +14,9 @@ from agent.channels.runner import Observer
 from agent.pipeline import Pipeline
 from agent.settings import Settings
 
+if TYPE_CHECKING:  # imported for real inside on_loopback: importing wechaty has side effects
+    from agent.channels.wechaty import WechatyChannel
+
 
 @contextlib.asynccontextmanager
 async def on_loopback(settings: Settings, pipeline: Pipeline, *, puppet: LoopbackPuppet | None = None,
