@@ -40,9 +40,7 @@ def _say(ctx: Context, msg: Message, text: str) -> list:
 
 def run(parsed: Parsed, msg: Message, ctx: Context) -> list:
     name = parsed.spec.name
-    if parsed.spec.needs_target and not parsed.targets:
-        return _say(ctx, msg, ctx.sentence("cmd_usage", usage=parsed.spec.usage))
-    if parsed.spec.needs_text and not parsed.text:
+    if (parsed.spec.needs_target and not parsed.targets) or (parsed.spec.needs_text and not parsed.text):
         return _say(ctx, msg, ctx.sentence("cmd_usage", usage=parsed.spec.usage))
     if parsed.spec.confirm:
         return _propose(parsed, msg, ctx)
@@ -68,10 +66,15 @@ def _kb_search(parsed: Parsed, msg: Message, ctx: Context) -> list:
     return _say(ctx, msg, ctx.sentence("cmd_kb_hits", query=parsed.text, hits="\n".join(lines)))
 
 
-def _kb_add(parsed: Parsed, msg: Message, ctx: Context) -> list:
+def _add_knowledge(ctx: Context, msg: Message, text: str, question: str | None = None) -> None:
+    """Append to the group's chat-curated file, noting who added it and when, and re-index it."""
     note = ctx.sentence("kb_entry_note", who=ctx.group.name_of(msg.sender.id), when=msg.ts.strftime("%Y-%m-%d %H:%M"))
-    ctx.services.kb.add_entry(ctx.group.id, KB_CHAT_FILE, f"{parsed.text}\n{note}",
+    ctx.services.kb.add_entry(ctx.group.id, KB_CHAT_FILE, f"{text}\n{note}", question=question,
                               folder=ctx.services.settings.kb.knowledge_dir / ctx.group.id)
+
+
+def _kb_add(parsed: Parsed, msg: Message, ctx: Context) -> list:
+    _add_knowledge(ctx, msg, parsed.text)
     return _say(ctx, msg, ctx.sentence("cmd_kb_added", text=parsed.text))
 
 
@@ -108,9 +111,7 @@ def _answer_gap(parsed: Parsed, msg: Message, ctx: Context) -> list:
     if gap is None or not answer.strip():
         return _say(ctx, msg, ctx.sentence("cmd_usage", usage=parsed.spec.usage))
     answer = answer.strip()
-    note = ctx.sentence("kb_entry_note", who=ctx.group.name_of(msg.sender.id), when=msg.ts.strftime("%Y-%m-%d %H:%M"))
-    ctx.services.kb.add_entry(ctx.group.id, KB_CHAT_FILE, f"{answer}\n{note}", question=gap.question,
-                              folder=ctx.services.settings.kb.knowledge_dir / ctx.group.id)
+    _add_knowledge(ctx, msg, answer, question=gap.question)
     gaps.close(ctx.services.store, gap, answer)
     told = Say(ctx.group.id, ctx.sentence("gap_answered", question=gap.question, answer=answer), gap.askers)
     return [told, *_say(ctx, msg, ctx.sentence("cmd_gap_closed", id=gap.id, count=len(gap.askers)))]
