@@ -1,26 +1,27 @@
-"""One normalised view of a message's text, shared by every detector.
+"""The message as detectors read it: the normalised view of its text (agent.textnorm) and its kind.
 
-Spammers dodge keyword lists with full-width letters, spaces between characters and zero-width marks;
-folding those once here keeps each detector's patterns plain. Quoted spans are set aside so a member
-quoting a bad word ("'傻逼'这种词会被警告吗") is not treated as using it.
+Spammers dodge keyword lists with full-width or lookalike letters, spaced-out words, homophones,
+pinyin and numerals; `folded` is the text with those undone, so each detector's patterns stay plain.
+Quoted spans are set aside so a member quoting a bad word ("'傻逼'这种词会被警告吗") is not treated as
+using it.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
+from agent import patterns
 from agent.events import Kind, Message
+from agent.textnorm import normalize
 
-_ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
-_QUOTED = re.compile(r"[「『“\"‘'《]([^」』”\"’'》]{1,24})[」』”\"’'》]")
-_IMAGE_CODE = re.compile(r"\[(图片|image|photo|动画表情)\]", re.I)
+_QUOTED = patterns.compile(r"[「『“\"‘'《]([^」』”\"’'》]{1,24})[」』”\"’'》]")
+_IMAGE_CODE = patterns.compile(r"\[(图片|image|photo|动画表情)\]", re.I)
 
 
 def fold(text: str) -> str:
-    """NFKC (full-width → ASCII, ＋ → +), lower case, no zero-width characters."""
-    return _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text)).lower()
+    """The normalised view of `text` (word spaces kept); see agent.textnorm.normalize."""
+    return normalize(text)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Text:
     @cached_property
     def compact(self) -> str:
         """Folded with all whitespace removed: '加 微 信' reads as '加微信'."""
-        return re.sub(r"\s+", "", self.folded)
+        return patterns.sub(r"\s+", "", self.folded)
 
     @cached_property
     def unquoted(self) -> str:

@@ -1,0 +1,60 @@
+"""What each single character reads as, as one `str.translate` table built at first use.
+
+After NFKC, evasions that work one character at a time are left: lookalike letters from other scripts
+(Cyrillic а, Greek ο), digits from other sets (❶, ➀, Arabic-Indic ٣), invisible marks (zero-width
+joiners, bidi controls, variation selectors, combining overlays such as w̶) and decoration (emoji,
+stars, hearts) pushed between the characters of a word. Lookalikes come from the Unicode confusables
+table shipped by confusable-homoglyphs; digits and categories from `unicodedata`.
+"""
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+
+from confusable_homoglyphs.utils import load
+
+# Scripts a Chinese group writes in: their characters are never read as lookalike Latin.
+_OWN_SCRIPTS = ("CJK", "IDEOGRAPHIC", "KANGXI", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO", "FULLWIDTH", "HALFWIDTH")
+_INVISIBLE = {"Cf", "Mn", "Me"}  # format controls, combining and enclosing marks
+_DECORATION = {"So", "Sk", "Co"}  # emoji and other symbols, modifier symbols, private use
+_TARGETS = set("abcdefghijklmnopqrstuvwxyz0123456789+")
+_PLANES = 0x20000  # the BMP and the supplementary plane holding emoji and math letters
+
+
+def _own_script(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith(_OWN_SCRIPTS)
+
+
+def _lookalikes() -> dict[int, str]:
+    """Each non-ASCII character that the confusables table says looks like one ASCII letter, digit
+    or plus sign, mapped to it (lower case: the view is case-folded)."""
+    out: dict[int, str] = {}
+    for char, entries in load("confusables.json").items():
+        if len(char) != 1 or char.isascii() or _own_script(char) or unicodedata.category(char)[0] == "P":
+            continue
+        looks = sorted({e["c"].strip("\u200e").lower() for e in entries} & _TARGETS)
+        if looks:
+            letters = [c for c in looks if c.isalpha()]
+            out[ord(char)] = (letters or looks)[0]
+    return out
+
+
+@cache
+def table() -> dict[int, str | None]:
+    """The translation table: invisible → removed, decoration → space, other digits → ASCII digits,
+    lookalikes → their ASCII skeleton. Text is NFKC-normalised before it is applied."""
+    out: dict[int, str | None] = {}
+    for cp in range(0x80, _PLANES):
+        ch = chr(cp)
+        category = unicodedata.category(ch)
+        if category in _INVISIBLE:
+            out[cp] = None
+        elif category in _DECORATION:
+            out[cp] = " "
+        elif (digit := unicodedata.digit(ch, None)) is not None:
+            out[cp] = str(digit)
+    for cp, ascii_char in _lookalikes().items():
+        if unicodedata.digit(chr(cp), None) is None:  # a digit of another script stays that digit
+            out[cp] = ascii_char
+    out[ord("^")] = out[ord("`")] = " "  # ASCII modifier symbols used as spacers
+    return out

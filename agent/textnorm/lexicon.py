@@ -1,0 +1,102 @@
+"""The words a handle hides behind and the characters a digit hides behind, loaded at first use.
+
+Contact words and their homophone forms are data (words.yaml); their pinyin spellings come from
+pypinyin, Chinese numerals from `unicodedata.numeric`, and the characters that *sound* like a digit
+(巴 for 8, 久 for 9) from pypinyin's reading of every character.
+"""
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+from importlib.resources import files
+
+import yaml
+from pypinyin import lazy_pinyin
+from pypinyin.pinyin_dict import pinyin_dict
+
+from agent import patterns
+
+KINDS = ("wechat", "qq", "telegram", "phone", "any")
+_DIGIT_READINGS = {"ling": 0, "yi": 1, "yao": 1, "er": 2, "san": 3, "si": 4, "wu": 5, "liu": 6, "qi": 7, "ba": 8, "jiu": 9}
+_COMMON_NOT_NUMERALS = set("参參")  # numeric in Unicode (a form of 三) but a common word character
+SPACERS = r"[ *~|·•.\-]"  # what may separate the syllables of a pinyin word
+# what may stand between a contact word and its handle: "微信号：", "qq是", "tg @", "vx 我的"
+FILLER = r"(?:\s|[:=@#>]|号码|号|是|为|我的|我|id|账号)"
+
+
+@cache
+def _data() -> dict:
+    return yaml.safe_load((files(__package__) / "words.yaml").read_text(encoding="utf-8"))
+
+
+@cache
+def canonical_forms() -> dict[str, str]:
+    """Every written form (homophone, pinyin without spaces) → the canonical word it stands for."""
+    data = _data()
+    forms: dict[str, str] = {}
+    for word, variants in data["canonical"].items():
+        for form in variants:
+            forms[form.lower()] = word
+    for word in data["pinyin"]:
+        forms["".join(lazy_pinyin(word))] = forms.get(word, word)
+    return forms
+
+
+@cache
+def canonical_pattern() -> patterns.Pattern:
+    """One pattern for every form: Chinese forms as written, pinyin forms as whole ASCII words whose
+    syllables may be spaced apart ("wei xin", "jia-wo")."""
+    data = _data()
+    chinese = sorted({f.lower() for forms in data["canonical"].values() for f in forms}, key=len, reverse=True)
+    spelled = []
+    for word in data["pinyin"]:
+        spelled.append(f"{SPACERS}*".join(patterns.escape(s) for s in lazy_pinyin(word)))
+    spelled.sort(key=len, reverse=True)
+    return patterns.compile("|".join(map(patterns.escape, chinese)) + r"|\b(?:" + "|".join(spelled) + r")\b")
+
+
+def canonical(form: str) -> str:
+    """The canonical word for a matched form (spacers between pinyin syllables ignored)."""
+    key = form.lower()
+    forms = canonical_forms()
+    if key in forms:
+        return forms[key]
+    return forms["".join(c for c in key if c.isalnum())]
+
+
+@cache
+def contact_words() -> dict[str, tuple[str, ...]]:
+    """Kind of handle → the words after which one follows, longest first."""
+    kinds = _data()["kinds"]
+    return {k: tuple(sorted((w.lower() for w in kinds[k]), key=len, reverse=True)) for k in KINDS}
+
+
+def contact_source(kind: str | None = None) -> str:
+    """Pattern source for the contact words of one kind (or all); ASCII words only at a word start,
+    so "v" is found in "加v" and "+v" but not inside "dev"."""
+    words = contact_words()[kind] if kind else sorted({w for ws in contact_words().values() for w in ws}, key=len, reverse=True)
+    return "|".join(rf"\b{patterns.escape(w)}" if w.isascii() else patterns.escape(w) for w in words)
+
+
+@cache
+def numerals() -> dict[str, str]:
+    """Chinese numeral characters (一, 〇, 幺, 壹, ...) → the ASCII digit they are read as."""
+    out = {}
+    for cp in range(0x3000, 0xA000):
+        ch = chr(cp)
+        value = unicodedata.numeric(ch, None)
+        if value is not None and value in range(10) and unicodedata.digit(ch, None) is None and ch not in _COMMON_NOT_NUMERALS:
+            out[ch] = str(int(value))
+    return out
+
+
+@cache
+def sound_digits() -> dict[str, str]:
+    """Common Chinese characters whose usual reading is a digit's (巴 ba → 8, 久 jiu → 9), numerals included."""
+    out = dict(numerals())
+    for cp, readings in pinyin_dict.items():
+        if 0x4E00 <= cp <= 0x9FFF:
+            reading = unicodedata.normalize("NFD", readings.split(",")[0]).encode("ascii", "ignore").decode()
+            if reading in _DIGIT_READINGS:
+                out.setdefault(chr(cp), str(_DIGIT_READINGS[reading]))
+    return out
