@@ -6,21 +6,46 @@ import logging
 import sys
 from pathlib import Path
 
+from typing import NoReturn
+
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
-from agent.settings import ConfigError, load_settings
+from agent.settings import ConfigError, Settings, load_settings
 
-app = typer.Typer(help="群管家 Qun Steward: an offline-first assistant for WeChat group owners.", no_args_is_help=True)
 err = Console(stderr=True)
 
 
-def settings_or_exit(config: Path):
+def config_exit(exc: ConfigError) -> NoReturn:
+    """One plain line per problem (file: key: what is wrong), exit 2: an operator fixes it from that
+    line, and a script can tell a config error from a crash."""
+    for line in str(exc).splitlines():
+        typer.echo(f"Config error: {line}", err=True)
+    raise typer.Exit(2)
+
+
+class _Commands(TyperGroup):
+    """Config errors end every command the same way, whichever stage finds them (loading the files,
+    building the model, opening the data folder)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            config_exit(exc)
+
+
+app = typer.Typer(cls=_Commands, help="群管家 Qun Steward: an offline-first assistant for WeChat group owners.",
+                  no_args_is_help=True)
+
+
+def settings_or_exit(config: Path) -> Settings:
     try:
         return load_settings(config)
     except ConfigError as exc:
-        err.print(f"[red]Config error[/red]\n{exc}")
-        raise typer.Exit(2) from None
+        config_exit(exc)
 
 
 @app.callback()

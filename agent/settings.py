@@ -6,8 +6,11 @@ variables that hold them.
 """
 from __future__ import annotations
 
+import codecs
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -96,7 +99,11 @@ class GroupConfig(_Strict):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = ""
     room_id: str | None = None
-    topic: str | None = None  # match the WeChat room by its topic when the room id is not known yet
+    # the WeChat room's topic: a room with it is only a candidate until an owner binds it (/bind in
+    # that room, or `steward rooms --bind`); anyone can name a room anything
+    topic: str | None = None
+    # treat the WeChat owner of the bound room as an owner too (off: only `owners` by contact id)
+    trust_room_owner: bool = False
     language: Literal["zh", "en"] = "zh"
     timezone: str = "Asia/Shanghai"
     bot_name: str = "小助手"
@@ -115,6 +122,16 @@ class GroupConfig(_Strict):
     moderation: ModerationPolicy = ModerationPolicy()
     schedules: list[ScheduleConfig] = []
     members: list[Person] = []  # known members (names for mentions in simulators); optional
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """Checked here: an unknown zone would otherwise fail every later write that stamps local time."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)") from None
+        return value
 
     @field_validator("rules", mode="before")
     @classmethod
@@ -164,6 +181,8 @@ class LLMSettings(_Strict):
     api_key_env: str = "OPENAI_API_KEY"
     timeout_s: float = Field(default=8, gt=0)  # chat waits for nobody: fail fast, fall back
     max_retries: int = Field(default=1, ge=0)
+    # from a message to its reply, whatever the endpoint does: past it the no-LLM answer goes out
+    reply_deadline_s: float = Field(default=6, gt=0)
     context_tokens: int = Field(default=1500, ge=200)
     reply_tokens: int = Field(default=300, ge=20)
     encoding: str = "cl100k_base"
@@ -219,12 +238,41 @@ class Settings(_Strict):
 
 # ---- loading -----------------------------------------------------------------------------------
 
+GROUP_SUFFIXES = (".yaml", ".yml")
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _config_text(path: Path, raw: bytes) -> str:
+    """UTF-8, or any encoding its byte-order mark names. Anything else is refused rather than guessed:
+    a mis-guessed topic or owner id would silently never match."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                break
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if b"\x00" in raw:
+            raise ConfigError(f"{path}: a binary file, not YAML text") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text (saved as GBK?): save the file as UTF-8") from None
+
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(_config_text(path, raw)) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: {where}not valid YAML: {problem}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level")
     return data
@@ -256,12 +304,61 @@ def load_group(path: Path) -> GroupConfig:
             check(schedule.id, schedule.when, group.timezone)
         except ValueError as exc:
             raise ConfigError(f"{path}: schedules.{i}.when: {exc}") from None
+    if not group.owners and not group.trust_room_owner:
+        # an error, not a warning: nobody could run the group's commands, bind its room or receive
+        # its case files, and a warning scrolls past in a log nobody reads
+        raise ConfigError(f"{path}: owners: the group needs at least one owner (contact id), "
+                          "or trust_room_owner: true")
     return group
 
 
-def load_settings(config_dir: Path | str = "config", base_dir: Path | str | None = None) -> Settings:
+def _check_llm(path: Path, llm: LLMSettings, env: Mapping[str, str]) -> None:
+    """What the model block needs is known now; finding out at the first question is too late."""
+    if llm.provider != "openai":
+        return
+    if not llm.model:
+        raise ConfigError(f"{path}: llm.model: required for provider openai (e.g. gpt-4o-mini, deepseek-chat)")
+    if not env.get(llm.api_key_env):
+        raise ConfigError(f"{path}: llm.api_key_env: the environment variable {llm.api_key_env} is not set "
+                          "(export it, or set llm.provider: none)")
+
+
+def _check_paths(path: Path, settings: Settings) -> None:
+    """Folders must be folders (or not exist yet, below a folder); the database must not be a folder."""
+    folders = {"data_dir": settings.data_dir, "groups_dir": settings.groups_dir,
+               "prompts_dir": settings.prompts_dir, "kb.knowledge_dir": settings.kb.knowledge_dir}
+    for key, folder in folders.items():
+        blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise ConfigError(f"{path}: {key}: {blocker} is a file, not a folder")
+    db = settings.db_path
+    if db.is_dir():
+        raise ConfigError(f"{path}: store.path: {db} is a folder, not a database file")
+
+
+def group_files(groups_dir: Path) -> list[Path]:
+    return sorted(p for p in groups_dir.iterdir() if p.suffix.lower() in GROUP_SUFFIXES and p.is_file())
+
+
+def _check_unique(files: dict[str, Path], groups: dict[str, GroupConfig]) -> None:
+    """One room, one group: two files claiming the same room or topic would race for it."""
+    for attr in ("room_id", "topic"):
+        claimed: dict[str, str] = {}
+        for gid, group in groups.items():
+            value = getattr(group, attr)
+            if not value:
+                continue
+            if value in claimed:
+                first = claimed[value]
+                raise ConfigError(f"{files[gid]}: {attr}: {value!r} is also the {attr} of {files[first]}")
+            claimed[value] = gid
+
+
+def load_settings(config_dir: Path | str = "config", base_dir: Path | str | None = None,
+                  env: Mapping[str, str] = os.environ) -> Settings:
     """Load settings.yaml and every group file. Relative paths resolve against `base_dir`
-    (default: the parent of config_dir, i.e. the project root)."""
+    (default: the parent of config_dir, i.e. the project root). `env` holds the secrets the
+    config names."""
     config_dir = Path(config_dir)
     base = Path(base_dir) if base_dir is not None else config_dir.resolve().parent
     path = config_dir / "settings.yaml"
@@ -278,12 +375,17 @@ def load_settings(config_dir: Path | str = "config", base_dir: Path | str | None
         settings.kb.knowledge_dir = base / settings.kb.knowledge_dir
     if settings.store.path is not None and not settings.store.path.is_absolute():
         settings.store.path = base / settings.store.path
+    _check_llm(path, settings.llm, env)
+    _check_paths(path, settings)
     groups: dict[str, GroupConfig] = {}
+    files: dict[str, Path] = {}
     if settings.groups_dir.is_dir():
-        for gpath in sorted(settings.groups_dir.glob("*.yaml")):
+        for gpath in group_files(settings.groups_dir):
             group = load_group(gpath)
             if group.id in groups:
-                raise ConfigError(f"{gpath}: id: group id {group.id!r} is used by another group file")
+                raise ConfigError(f"{gpath}: id: group id {group.id!r} is also the id in {files[group.id]}")
             groups[group.id] = group
+            files[group.id] = gpath
+    _check_unique(files, groups)
     settings.groups = groups
     return settings

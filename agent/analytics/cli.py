@@ -14,7 +14,7 @@ from agent.analytics import wording
 from agent.analytics.days import last_days, local_day
 from agent.analytics.funnel import Summary, summary
 from agent.analytics.labels import labels
-from agent.settings import ConfigError, GroupConfig, Settings, load_settings
+from agent.settings import GroupConfig, Settings
 from agent.store import Store
 
 out = Console()
@@ -22,11 +22,9 @@ err = Console(stderr=True)
 
 
 def _open(config: Path, group: str | None) -> tuple[Settings, Store, list[GroupConfig]]:
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        err.print(f"[red]Config error[/red]\n{exc}")
-        raise typer.Exit(2) from None
+    from agent.cli import settings_or_exit  # late: agent.cli mounts this module
+
+    settings = settings_or_exit(config)
     if group is not None and group not in settings.groups:
         have = ", ".join(settings.groups) or "none"
         err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] (have: {have})")
