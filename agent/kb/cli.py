@@ -5,7 +5,10 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from agent.kb.ingest import NotText, decode, knowledge_files
 
 kb_app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console()
@@ -43,9 +46,10 @@ def sync(config: Path = ConfigOpt) -> None:
 
 def _print_report(root: Path, report) -> None:
     console.print(f"[bold]{root}[/]: {report}")
-    for label, files in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+    for label, files in (("added", report.added), ("updated", report.updated), ("removed", report.removed),
+                         ("[yellow]skipped, not text[/]", report.skipped)):
         for f in files:
-            console.print(f"  {label}: {f}")
+            console.print(f"  {label}: {escape(f)}")
 
 
 @kb_app.command()
@@ -87,8 +91,8 @@ def search(query: str, group: str = typer.Option(..., "--group", help="Group id 
 
 @kb_app.command()
 def stats(config: Path = ConfigOpt) -> None:
-    """Files and chunks indexed per scope, and when the last sync ran."""
-    _, kb = open_kb(config)
+    """Files and chunks indexed per scope, when the last sync ran, and the files that are not text."""
+    settings, kb = open_kb(config)
     info = kb.stats()
     table = Table(title=f"knowledge base — last sync {info['last_sync'] or 'never'}")
     for col in ("scope", "files", "chunks"):
@@ -97,3 +101,20 @@ def stats(config: Path = ConfigOpt) -> None:
         table.add_row(scope, str(row["files"]), str(row["chunks"]))
     table.add_row("[bold]total[/]", str(info["files"]), str(info["chunks"]))
     console.print(table)
+    for where, why in not_text(all_sources(settings, kb), kb.indexed_files()):
+        console.print(f"[yellow]skipped, not text[/]: {escape(where)}: {why}")
+
+
+def not_text(sources: dict[str, Path], indexed: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(scope/file, why) for the knowledge files sync skips. Only files missing from the index are read:
+    an indexed file was text when it was synced."""
+    found = []
+    for scope, folder in sources.items():
+        for rel, path in knowledge_files(folder).items():
+            if (scope, rel) in indexed:
+                continue
+            try:
+                decode(path.read_bytes())
+            except NotText as exc:
+                found.append((f"{scope}/{rel}", str(exc)))
+    return found

@@ -8,11 +8,14 @@ unchanged file yields the same ids.
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import charset_normalizer
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
 SUFFIXES = (".md", ".markdown", ".txt")
@@ -77,6 +80,45 @@ def _table_row(line: str) -> str:
 
 def chunker_signature(chunk_size: int, chunk_overlap: int) -> str:
     return f"v{CHUNKER_VERSION}:{chunk_size}:{chunk_overlap}"
+
+
+class NotText(ValueError):
+    """The file's bytes are not text in any encoding an editor saves (an image, an archive, a PDF)."""
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_CONTROL_SHARE = 0.01  # more control characters than this and it is not prose in any encoding
+
+
+def decode(data: bytes) -> str:
+    """A knowledge file's text as the operator's editor saved it. A byte-order mark decides; then
+    UTF-8; then GB18030 (a superset of GBK, what Chinese Windows editors save), preferred to a guess
+    because a short GBK line is often mistaken for Korean; then charset-normalizer (UTF-16 without a
+    mark, Big5, others). Raises NotText when nothing yields readable text."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _readable(data.decode(encoding))
+            except UnicodeDecodeError:
+                raise NotText(f"starts with a {encoding} byte-order mark but is not {encoding} text") from None
+    if b"\x00" not in data:  # NUL bytes: UTF-16 without a mark, or binary; never UTF-8 or GBK prose
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                return _readable(data.decode(encoding))
+            except (UnicodeDecodeError, NotText):
+                continue
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise NotText("not text in any encoding (binary?)")
+    return _readable(str(best))
+
+
+def _readable(text: str) -> str:
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    if controls > _CONTROL_SHARE * max(len(text), 1):
+        raise NotText("mostly control characters (binary?)")
+    return text
 
 
 def file_hash(data: bytes) -> str:

@@ -9,6 +9,7 @@ this one syncs (the bot syncs at start and after kb_add).
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -20,9 +21,12 @@ import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.types import EmbeddingFunction
 
-from agent.kb.ingest import SEP, Chunk, chunk_text, chunker_signature, domain_terms, file_hash, knowledge_files
+from agent.kb.ingest import (SEP, Chunk, NotText, chunk_text, chunker_signature, decode, domain_terms, file_hash,
+                             knowledge_files)
 from agent.kb.retrieve import Hit, LexicalIndex, clean_query, fuse, query_tokens
 from agent.kb.tokenize import add_words
+
+log = logging.getLogger(__name__)
 
 BATCH = 128  # records per embedding call / upsert
 DENSE_CANDIDATES = 400  # records (chunks and units) a dense query returns
@@ -36,6 +40,7 @@ class SyncReport:
     added: list[str] = field(default_factory=list)  # "scope/file"
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "scope/file: why", files that are not text
     unchanged: int = 0
     chunks: int = 0  # chunks embedded and written
     seconds: float = 0.0
@@ -46,7 +51,8 @@ class SyncReport:
 
     def __str__(self) -> str:
         return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
-                f"{self.unchanged} unchanged; {self.chunks} chunks embedded in {self.seconds:.2f}s")
+                f"{len(self.skipped)} skipped, {self.unchanged} unchanged; {self.chunks} chunks embedded "
+                f"in {self.seconds:.2f}s")
 
 
 @dataclass
@@ -148,7 +154,14 @@ class KnowledgeBase:
                 if old is not None and old.current(digest, self.chunker):
                     report.unchanged += 1
                     continue
-                text = data.decode("utf-8", errors="replace")
+                try:
+                    text = decode(data)
+                except NotText as exc:
+                    if old is not None:  # its old chunks go below, as a removed file's do
+                        stored[(scope, rel)] = old
+                    report.skipped.append(f"{scope}/{rel}: {exc}")
+                    log.warning("knowledge file %s skipped: %s", path, exc)
+                    continue
                 chunks = chunk_text(scope, rel, text, self.chunk_size, self.chunk_overlap, digest)
                 records = _records(chunks, self.chunker)
                 stale = (old.ids if old else set()) - {r[0] for r in records}
@@ -278,6 +291,10 @@ class KnowledgeBase:
                    bm25=bm25, rrf=rrf, lexical_coverage=view.lexical.coverage(qtokens, i))
 
     # ---- stats -----------------------------------------------------------------------------------
+
+    def indexed_files(self) -> set[tuple[str, str]]:
+        """(scope, file) of every file the index holds records of."""
+        return set(self._stored())
 
     def stats(self) -> dict:
         stored = self._stored()
