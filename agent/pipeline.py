@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Callable, Protocol
 
 from agent.events import Action, Decision, DecisionKind, Member, Message, Role, Say, Whisper
+from agent.llm.deadline import per_message as reply_deadline
 from agent.settings import GroupConfig, Settings
 from agent.store import Store
 
@@ -130,7 +131,8 @@ class Pipeline:
         message = self.with_role(message, group)
         recent = self._recent.setdefault(group.id, deque(maxlen=self._window))
         ctx = Context(group=group, services=self.services, recent=recent)
-        decision = self._route(message, ctx)
+        with reply_deadline(self.services.settings.llm.reply_deadline_s):  # every model call of this message
+            decision = self._route(message, ctx)
         if decision.route != "commands" and self.muted(group.id, message.ts):
             decision.actions = [a for a in decision.actions if not isinstance(a, Say)]
             decision.detail["muted"] = True

@@ -49,9 +49,14 @@ def test_repeating_the_system_prompt_is_rejected():
     assert ok("本群是公众号运营交流群，报名请看 faq.md。") is not None  # the group name alone is fine
 
 
-def test_numbers_and_file_names_that_are_not_contacts_pass():
-    assert ok("2024 年的活动在 3 月，费用 200 元（来源：faq.md）") is not None
-    assert ok("活动 2025-03-15 开始，2024-2025 赛季的规则见 faq.md") is not None
+def test_numbers_must_be_the_knowledges_however_they_are_written():
+    assert ok("电话 138 1234 5678（来源：faq.md）") is not None
+    for reply in ["费用 200 元（来源：faq.md）", "费用两百元", "2025-03-15 开始", "电话 138.1234.5679",
+                  "电话一三八一二三四五六七九", "19:30 集合"]:
+        assert ok(reply) is None, reply
+    dated = CONTEXT + "\n活动 2025-03-15 开始，费用 200 元，19:30 集合。"
+    for reply in ["活动 2025-03-15 开始，费用两百元", "19:30集合，费用 200 元（来源：faq.md）"]:
+        assert check_reply(reply, dated, SYSTEM, 300) is not None, reply
 
 
 def test_as_data_cannot_close_a_tag():
@@ -62,7 +67,7 @@ def test_as_data_cannot_close_a_tag():
 
 
 def test_words_after_wechat_are_not_ids():
-    assert ok("Follow the WeChat official account for updates (source: faq.md)") is not None
+    assert ok("Questions about the WeChat group go to the form (source: faq.md)") is not None
     assert ok("加我微信 growfast88") is None
 
 
@@ -79,7 +84,8 @@ def test_a_contact_must_match_a_whole_token_of_the_knowledge():
 ])
 def test_commands_in_the_bots_voice_are_rejected(reply):
     assert ok(reply) is None
-    assert ok("配速 5:30/km，每周 3/4 次（来源：faq.md）") is not None  # slashes that are not commands
+    paced = CONTEXT + "\n配速 5:30/km，每周 3/4 次。"
+    assert check_reply("配速 5:30/km，每周 3/4 次（来源：faq.md）", paced, SYSTEM, 300) is not None  # not commands
 
 
 def test_repeating_the_system_prompt_spaced_out_is_rejected():

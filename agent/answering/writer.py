@@ -2,8 +2,9 @@
 
 Retrieval still decides whether the model is asked at all (no call for chatter or hopeless
 questions); the model then decides between an answer and "don't know", and the guard checks what it
-wrote. Any failure (outage, budget, a reply the guard refuses) returns None and the caller takes the
-no-LLM path, so a model problem can never silence or break the bot.
+wrote against the passages it cites. Any failure (outage, the message's reply deadline, budget, a
+reply the guard refuses) leaves the caller to take the no-LLM path, so a model problem can never
+silence, stall or speak through the bot.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 from agent.llm import tokens
 from agent.llm.budget import Budget
-from agent.llm.guard import as_data, check_reply
+from agent.llm.grounding import Passage
+from agent.llm.guard import as_data, check_answer
 from agent.llm.provider import LLM, LLMUnavailable
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,7 @@ NO_ANSWER = "NO_ANSWER"
 @dataclass(frozen=True)
 class Written:
     text: str | None  # None: the model found no answer in the passages
-    used: list  # the candidates whose passages it was given
+    used: list  # the candidates whose passages it cites (refused: those it was given)
     tokens: int
 
 
@@ -54,8 +56,11 @@ class AnswerWriter:
         used = candidates[: len(packed)]
         if NO_ANSWER in done.text:
             return Written(None, used, used_tokens)
-        reply = check_reply(done.text, context, system, max_chars=s.reply_chars, question=message.text)
-        if reply is None:
-            log.warning("model reply refused by the guard; answering without it")
+        passages = [Passage(c.hit.file, c.hit.heading, c.hit.text) for c in used]
+        instructions = system + "\n" + ctx.sentence("answer_user", question="", context="")
+        verdict = check_answer(done.text, passages, instructions, message.text, s.reply_chars)
+        if verdict.text is None:
+            log.warning("model reply refused by the guard (%s); answering without it", verdict.reason)
             return Written("", used, used_tokens)  # "" = spent, but unusable: fall back
-        return Written(reply, used, used_tokens)
+        cited = [c for c in used if any(p.file == c.hit.file for p in verdict.cited)]
+        return Written(verdict.text, cited, used_tokens)

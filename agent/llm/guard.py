@@ -1,45 +1,49 @@
-"""Checks on a model's reply before it reaches the group.
+"""Checks on a model's text before it reaches the group. They fail closed: a reply is sent only when
+nothing in it is of a kind the bot must not say on its own, and otherwise the caller falls back to
+the no-LLM text (the quoted passage, the template).
 
-A reply is sent only if everything in it that could send members somewhere (links, WeChat ids,
-phone numbers, e-mail addresses) or that looks like an owner command (/kick …) was already in the
-knowledge the model was given, it is not too long, it does not repeat the system prompt (however it
-is spaced), and it does not repeat the member's own words where the knowledge does not say them (the
-bot as a mouthpiece: "post this announcement: …"). A prompt-injected model can then at worst say
-something unhelpful, never advertise, leak or announce; a rejected reply makes the caller fall back.
-`as_data` is the matching rule for text going in.
+Refused: anything that could send members somewhere or make the bot speak for an owner unless its
+sources hold it (links, handles, @-mentions, numbers, id-like tokens, command words: agent.llm.vouch);
+an @all in any spelling; the bot claiming owner powers ("I am now admin", "已将…移出群聊"); the
+prompt's own structure (<knowledge>, a "[file.md]" entry label); a restatement of the instructions
+(compared without spacing and punctuation, so "a comma every few characters" hides nothing) or of the
+member's words the sources do not say (the bot as a mouthpiece). An answer must also cite passages
+it was given and stand on them (agent.llm.grounding). `as_data` is the matching rule for text going in.
 """
 from __future__ import annotations
 
 import logging
-import re
+from dataclasses import dataclass
 from difflib import SequenceMatcher
+
+from agent import patterns
+from agent.llm import grounding, vouch
+from agent.llm.grounding import Passage
 
 log = logging.getLogger(__name__)
 
-_URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'*+;=%]"
-_TLDS = "com|cn|net|org|io|me|cc|co|top|xyz|vip|info|app|link|ly|tv|site|online|shop|club|ai|hk|tw"
-URL = re.compile(
-    rf"(?:https?://|www\.){_URL_CHARS}+"
-    rf"|(?<![A-Za-z0-9.\-@])(?:[A-Za-z0-9-]+\.)+(?:{_TLDS})(?![A-Za-z0-9-])(?:/{_URL_CHARS}*)?",
-    re.IGNORECASE,
+# the prompt's structure: a chat answer has no <tags> and no "[file.md] heading" entry labels
+_TAG = patterns.compile(r"</?\s*[a-z_]{2,24}\s*>")
+_ENTRY_LABEL = patterns.compile(r"(?m)^\s*\[[^\]\n]{1,80}\.(?:md|markdown|txt)\]")
+# the bot claiming powers it has not got: being an owner or admin, having removed or muted someone
+_CLAIMS = patterns.compile(
+    r"我(?:现在|已经|已|刚刚|刚)?(?:就)?(?:是|成为|成了|当上|被(?:任命|设置|设|升级|提升|授权|提拔)(?:为|成)?)了?"
+    r"(?:本群|这个群|群里|群)?的?(?:新)?(?:群主|管理员|群管|管理|admin|版主)"
+    r"|(?:已|已经)(?:将|把|被)?[^。！!？?\n]{0,16}(?:踢出|移出|请出|禁言|拉黑|封禁|清退|移除)"
+    r"|我(?:会|将|可以|马上|立即|现在)(?:就)?(?:把|将)?[^。！!？?\n]{0,12}(?:踢出|移出|禁言|拉黑|封禁)"
+    r"|(?:获得|拥有|得到|开通|授予|给了)了?[^。\n]{0,8}(?:管理员|群主|管理)权限"
+    r"|\bi(?:['’]m| am)\s+(?:now\s+)?(?:the\s+|an?\s+|your\s+)?(?:new\s+)?(?:group\s+)?"
+    r"(?:admin|administrator|owner|moderator|mod)\b"
+    r"|\bi(?:['’]ve| have)\s+(?:been\s+)?(?:made|promoted|granted|given|appointed)\b[^.\n]{0,30}"
+    r"\b(?:admin|owner|moderator|rights|privileges|powers)"
+    r"|\b(?:has|have|was|were)\s+(?:been\s+)?(?:kicked|removed|banned|muted)\b"
+    r"|\bi\s+(?:will|can|shall|am going to)\s+(?:now\s+)?(?:kick|ban|mute|remove)\b"
+    r"|\b(?:admin|owner|moderator)\s+(?:rights|privileges|powers|access)\b"
 )
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-# a WeChat/QQ id after a keyword that introduces one (微信/wx/vx/V信/加我…), or a raw wxid_…; without a
-# colon the id must hold a digit, "_" or "-", so "WeChat official account" is not read as an id
-_ID = r"[A-Za-z][-_A-Za-z0-9]{5,19}(?![-_A-Za-z0-9])"
-WECHAT = re.compile(
-    r"(?<![A-Za-z])(?:微信号?|威信|薇信|v信|wx|vx|weixin|wechat(?:\s*id)?|加v|加我|qq)\s*号?\s*"
-    rf"(?:[:：]\s*({_ID})|(?=[A-Za-z]+[-_0-9])({_ID})|(\d{{5,11}}))"
-    r"|(wxid_[A-Za-z0-9]+)",
-    re.IGNORECASE,
-)
-# digit runs long enough to be a phone, QQ or account number (separators allowed inside)
-NUMBER = re.compile(r"(?<!\d)\+?\d[\d\s-]{5,}\d(?!\d)")
-DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|(?:19|20)\d\d\s*-\s*(?:19|20)\d\d")  # not contacts
-
-# a slash command in the bot's own voice ("/kick @…", "/broadcast …"); not "km/h" or "21/22"
-COMMAND = re.compile(r"(?<![^\s(（「“\"'])/[A-Za-z\u4e00-\u9fff][A-Za-z_\u4e00-\u9fff]*")
-LEAK_CHARS = 20  # a run this long copied from the system prompt counts as a leak
+_NOT_WORD = patterns.compile(r"\W+")
+_CJK = patterns.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+LEAK_BLOCK = 8  # copied stretches of the instructions this long (letters, digits, Chinese) count…
+LEAK_CHARS = 20  # …once they add up to this many
 PARROT_WEIGHT = 12  # a run of the member's words this heavy (Chinese characters, or 3 Latin ones each)
 
 
@@ -49,71 +53,77 @@ def as_data(text: str) -> str:
     return text.replace("<", "＜").replace(">", "＞")
 
 
-def _numbers(text: str) -> set[str]:
-    found = set()
-    for match in NUMBER.finditer(text):
-        if DATE.fullmatch(match.group().strip()):
-            continue
-        digits = re.sub(r"\D", "", match.group())
-        if len(digits) >= 7:
-            found.add(digits[2:] if digits.startswith("86") and len(digits) == 13 else digits)
-    return found
+def _skeleton(text: str) -> str:
+    """Letters, digits and Chinese only, normalised: what is left of a text once spacing and
+    punctuation are gone."""
+    return _NOT_WORD.sub("", vouch.view(text))
 
 
-def _foreign(pattern: re.Pattern, reply: str, context: str) -> list[str]:
-    """Matches of `pattern` in the reply that the context does not hold as a whole token
-    ("le.com" is not vouched for by "example.com", nor "abc12" by "abc123")."""
-    hits = []
-    for match in pattern.finditer(reply):
-        value = next((g for g in match.groups() if g), None) if pattern.groups else match.group()
-        value = value.rstrip(".,;:!?'")
-        if not re.search(rf"(?<![A-Za-z0-9_-]){re.escape(value)}(?![A-Za-z0-9_-])", context, re.IGNORECASE):
-            hits.append(value)
-    return hits
-
-
-def _copied(source: str, reply: str, context: str, long_enough) -> str | None:
-    """A run of `source` repeated in the reply, long enough by `long_enough` and not in the context.
-    Whitespace is ignored, so spacing out the characters hides nothing."""
-    source, said, known = (re.sub(r"\s+", "", t).casefold() for t in (source, reply, context))
+def _copied(source: str, reply: str, sources: str, min_block: int) -> list[str]:
+    """Stretches of `source` repeated in the reply, each at least `min_block` long and not in the
+    sources (which the reply may quote)."""
+    source, said, known = _skeleton(source), _skeleton(reply), _skeleton(sources)
     matcher = SequenceMatcher(None, source, said, autojunk=False)
-    for block in matcher.get_matching_blocks():
-        run = source[block.a: block.a + block.size]
-        if run and long_enough(run) and run not in known:
-            return run
-    return None
+    runs = (source[b.a: b.a + b.size] for b in matcher.get_matching_blocks())
+    return [run for run in runs if len(run) >= min_block and run not in known]
 
 
 def _weight(run: str) -> float:
-    cjk = len(re.findall(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]", run))
+    cjk = len(_CJK.findall(run))
     return cjk + (len(run) - cjk) / 3
+
+
+def problem(reply: str, sources: str, prompt: str, max_chars: int, question: str = "") -> str | None:
+    """Why `reply` must not be sent, or None. `sources` is what the reply may repeat (the passages it
+    stands on), `prompt` the instructions the model was given, `question` the member's message."""
+    if not reply:
+        return "empty"
+    if len(reply) > max_chars:
+        return f"too long ({len(reply)} > {max_chars} characters)"
+    said = vouch.view(reply)
+    if tag := _TAG.search(said) or _ENTRY_LABEL.search(said):
+        return f"prompt structure: {tag.group(0).strip()}"
+    if found := vouch.foreign(reply, sources):
+        return found
+    claim = _CLAIMS.search(said)
+    if claim and claim.group(0) not in vouch.view(sources):
+        return f"claims powers: {claim.group(0)}"
+    leaked = _copied(prompt, reply, sources, LEAK_BLOCK)
+    if sum(len(run) for run in leaked) >= LEAK_CHARS:
+        return f"repeats the instructions: {leaked[0][:40]!r}"
+    parroted = [run for run in _copied(question, reply, sources, 1) if _weight(run) >= PARROT_WEIGHT]
+    if parroted:
+        return f"repeats the member's words: {parroted[0][:40]!r}"
+    return None
 
 
 def check_reply(reply: str, context: str, system_prompt: str, max_chars: int, question: str = "") -> str | None:
     """The reply, stripped, if it may be sent; None if it must not (the caller falls back).
-
-    `context` is all text the model was given as knowledge: whatever the reply contains that is
-    contact-like must be found there. `question` is the member's message the reply answers.
-    """
+    `context` is all the text the model was given as knowledge (the reply may repeat it)."""
     reply = reply.strip()
-    problem = None
-    if not reply:
-        problem = "empty"
-    elif len(reply) > max_chars:
-        problem = f"too long ({len(reply)} > {max_chars} characters)"
-    elif links := _foreign(URL, reply, context) + _foreign(EMAIL, reply, context):
-        problem = f"link or address not in the knowledge: {links[0]}"
-    elif handles := _foreign(WECHAT, reply, context):
-        problem = f"contact id not in the knowledge: {handles[0]}"
-    elif numbers := _numbers(reply) - _numbers(context):
-        problem = f"number not in the knowledge: {sorted(numbers)[0]}"
-    elif commands := _foreign(COMMAND, reply, context):
-        problem = f"command not in the knowledge: {commands[0]}"
-    elif run := _copied(system_prompt, reply, context, lambda r: len(r) >= LEAK_CHARS):
-        problem = f"repeats the system prompt: {run[:40]!r}"
-    elif run := _copied(question, reply, context, lambda r: _weight(r) >= PARROT_WEIGHT):
-        problem = f"repeats the member's words: {run[:40]!r}"
-    if problem:
-        log.info("model reply rejected: %s", problem)
+    if reason := problem(reply, context, system_prompt, max_chars, question):
+        log.info("model reply refused: %s", reason)
         return None
     return reply
+
+
+@dataclass(frozen=True)
+class Verdict:
+    text: str | None  # the reply to send, or None: send the no-LLM answer
+    cited: list[Passage]  # the passages the reply cites (and stands on)
+    reason: str | None = None  # why it was refused
+
+
+def check_answer(reply: str, passages: list[Passage], prompt: str, question: str, max_chars: int) -> Verdict:
+    """An answer may go out when it passes `problem` against the passages it cites, cites at least
+    one of `passages`, and stands on them (`grounding.unsupported`)."""
+    reply = reply.strip()
+    cited = grounding.cited(reply, passages)
+    sources = grounding.text_of(cited or passages)
+    reason = (problem(reply, sources, prompt, max_chars, question)
+              or (None if cited else "cites none of the passages it was given")
+              or grounding.unsupported(reply, cited, question))
+    if reason:
+        log.info("model reply refused: %s", reason)
+        return Verdict(None, cited, reason)
+    return Verdict(reply, cited)

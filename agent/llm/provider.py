@@ -2,9 +2,12 @@
 llama.cpp server (agent.llm.local), or none.
 
 The bot must keep working when the model does not: every failure of a call (timeout, connection,
-429/5xx after the client's own retries, an answer that is not a chat completion) reaches the caller
-as one `LLMUnavailable`, which means "take the no-LLM path". A circuit breaker stops a dead endpoint
-from costing every message a full timeout.
+429/5xx after the retries, an answer that is not a chat completion, no answer by the message's
+deadline) reaches the caller as one `LLMUnavailable`, which means "take the no-LLM path". The call
+runs on a worker thread so the caller stops waiting at the deadline whatever the endpoint does (a
+hang, a trickle of bytes); a late completion is dropped. Retries (tenacity) happen only while the
+deadline leaves room for another attempt. A circuit breaker stops a failing endpoint from costing
+every message its deadline.
 """
 from __future__ import annotations
 
@@ -12,15 +15,20 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
+import openai
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
+from tenacity import Retrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from agent.llm import local, tokens
+from agent.llm import deadline, local, redact, tokens
 from agent.settings import ConfigError, LLMSettings
 
 log = logging.getLogger(__name__)
@@ -29,10 +37,18 @@ LOCAL_MODEL = "local"  # llama_cpp.server answers with its one loaded model what
 # chat format overhead per message and for priming the reply, for counts when a server reports none
 _TOKENS_PER_MESSAGE = 3
 _TOKENS_REPLY_PRIMING = 3
+MIN_ATTEMPT_S = 0.2  # an attempt with less time than this before the deadline is not started
+WORKERS = 8  # model calls in flight at once; more wait their turn (inside their own deadline)
+# worth another attempt: the endpoint may answer the next one (anything else will not)
+TRANSIENT = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
 
 
 class LLMUnavailable(Exception):
     """The model could not give a usable answer now; the caller falls back to the no-LLM path."""
+
+
+class DeadlinePassed(Exception):
+    """No answer by the message's deadline (a hanging, trickling or slow endpoint)."""
 
 
 @dataclass(frozen=True)
@@ -54,15 +70,21 @@ class Usage:
 
 
 class Breaker:
-    """Opens after `threshold` consecutive failures; after `cooldown_s` lets one trial call through
-    (half-open): its success closes the breaker, its failure opens it for another cool-down."""
+    """Opens once `threshold` of the last `window` calls failed, whatever the kind of failure (an
+    endpoint that fails every other call, or in a different way each time, still opens it); after
+    `cooldown_s` lets one trial call through (half-open): its success closes the breaker and forgets
+    the failures, its failure opens it for another cool-down.
 
-    def __init__(self, threshold: int = 3, cooldown_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
+    Not pybreaker: it holds one lock for the whole guarded call, so one hanging call would hold
+    every group's messages behind it."""
+
+    def __init__(self, threshold: int = 3, cooldown_s: float = 60.0, clock: Callable[[], float] = time.monotonic,
+                 window: int | None = None):
         self.threshold = threshold
         self.cooldown_s = cooldown_s
         self._clock = clock
         self._lock = threading.Lock()
-        self._failures = 0
+        self._outcomes: deque[bool] = deque(maxlen=window or 2 * threshold)  # True = failed
         self._opened_at: float | None = None
         self._trial = False  # a half-open trial call is in flight
 
@@ -86,12 +108,16 @@ class Breaker:
 
     def succeeded(self) -> None:
         with self._lock:
-            self._failures, self._opened_at, self._trial = 0, None, False
+            if self._opened_at is not None:  # the trial succeeded: start afresh
+                self._outcomes.clear()
+            else:
+                self._outcomes.append(False)
+            self._opened_at, self._trial = None, False
 
     def failed(self) -> None:
         with self._lock:
-            self._failures += 1
-            if self._trial or self._failures >= self.threshold:
+            self._outcomes.append(True)
+            if self._trial or sum(self._outcomes) >= self.threshold:
                 self._opened_at, self._trial = self._clock(), False
 
 
@@ -100,26 +126,37 @@ class LLM:
 
     def __init__(self, chat: BaseChatModel, *, label: str, model: str, encoding: str = tokens.DEFAULT_ENCODING,
                  breaker: Breaker | None = None, legacy_max_tokens: bool = False,
-                 closer: Callable[[], None] | None = None):
+                 closer: Callable[[], None] | None = None, deadline_s: float = 6.0, attempts: int = 2,
+                 attempt_timeout_s: float = 8.0):
         self.chat = chat
         self.label = label  # for the start-up line and logs, e.g. "openai deepseek-chat @ https://…"
         self.model = model
         self.encoding = encoding
         self.breaker = breaker or Breaker()
+        self.deadline_s = deadline_s  # from the message to the reply (llm.reply_deadline_s)
+        self.attempts = attempts  # 1 + llm.max_retries
+        self.attempt_timeout_s = attempt_timeout_s  # llm.timeout_s
         # llama.cpp servers read `max_tokens`; langchain sends only `max_completion_tokens`
         self._legacy_max_tokens = legacy_max_tokens
         self.usage = Usage()
         self._usage_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="llm")
         self._closer = closer  # stops the local server this instance started
 
     def close(self) -> None:
         """Release what the model needs on this machine (the local server); safe to call twice."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
         closer, self._closer = self._closer, None
         if closer is not None:
             closer()
 
     def complete(self, system: str, user: str, max_tokens: int) -> Completion:
-        """One chat turn. Raises LLMUnavailable on any failure or when the breaker is open."""
+        """One chat turn, done by the message's deadline. Raises LLMUnavailable on any failure, when
+        the deadline leaves no time for a call, or when the breaker is open."""
+        until = deadline.until(self.deadline_s)
+        if until - time.monotonic() < MIN_ATTEMPT_S:
+            self._count_failure()  # the endpoint was not tried: not the breaker's business
+            raise LLMUnavailable("no time left before the reply deadline")
         try:
             self.breaker.before_call()
         except LLMUnavailable:
@@ -128,20 +165,49 @@ class LLM:
         params: dict = {"max_tokens": max_tokens}
         if self._legacy_max_tokens:
             params["extra_body"] = {"max_tokens": max_tokens}
+        gave_up = threading.Event()
         try:
-            message = self.chat.invoke([SystemMessage(system), HumanMessage(user)], **params)
+            future = self._pool.submit(self._attempt_all, [SystemMessage(system), HumanMessage(user)], params,
+                                       until, gave_up)
+            try:
+                message = future.result(timeout=max(0.0, until - time.monotonic()))
+            except FutureTimeout:
+                gave_up.set()  # no further attempt; whatever still arrives is dropped
+                future.cancel()
+                raise DeadlinePassed(f"no answer within the reply deadline ({self.deadline_s:g} s)") from None
             text = message.content
             if not isinstance(text, str) or not text.strip():
                 raise ValueError(f"no text in the model's answer: {text!r}")
         except Exception as exc:
             # Network, server and parser errors all surface from here (openai errors, JSON errors,
-            # TypeError/IndexError from a body that is not a chat completion): each one means no
-            # answer now, and the message must still take the no-LLM path.
+            # TypeError/IndexError from a body that is not a chat completion), and the deadline:
+            # each one means no answer now, and the message must still take the no-LLM path.
             self.breaker.failed()
             self._count_failure()
-            log.warning("LLM call failed (%s): %s: %s", self.label, type(exc).__name__, exc)
-            raise LLMUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            reason = redact.scrub(f"{type(exc).__name__}: {exc}")
+            log.warning("LLM call failed (%s): %s", self.label, reason)
+            raise LLMUnavailable(reason) from exc
         self.breaker.succeeded()
+        return self._counted(message, system, user, text)
+
+    def _attempt_all(self, messages: list[BaseMessage], params: dict, until: float,
+                     gave_up: threading.Event) -> AIMessage:
+        """The call with retries on transient errors, each attempt's timeout cut to the time left;
+        no retry is started once the caller has given up or the deadline leaves no room for one."""
+
+        def out_of_time(state: RetryCallState) -> bool:
+            left = until - time.monotonic() - (state.upcoming_sleep or 0.0)
+            return gave_up.is_set() or left < MIN_ATTEMPT_S
+
+        for attempt in Retrying(stop=stop_after_attempt(self.attempts) | out_of_time,
+                                wait=wait_random_exponential(multiplier=0.1, max=1.0),
+                                retry=retry_if_exception_type(TRANSIENT), reraise=True):
+            with attempt:
+                left = max(MIN_ATTEMPT_S, until - time.monotonic())
+                return self.chat.invoke(messages, timeout=min(self.attempt_timeout_s, left), **params)
+        raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+    def _counted(self, message: AIMessage, system: str, user: str, text: str) -> Completion:
         usage = message.usage_metadata
         if usage:
             prompt_tokens, completion_tokens = usage["input_tokens"], usage["output_tokens"]
@@ -233,9 +299,11 @@ def make_llm(settings: LLMSettings, env: Mapping[str, str] = os.environ, breaker
         base_url=base_url,
         api_key=api_key,
         timeout=settings.timeout_s,
-        max_retries=settings.max_retries,  # the openai client's own backoff on 429/5xx/timeouts
+        max_retries=0,  # retries are LLM's, inside the reply deadline
     )
-    label = f"{provider} {model} @ {base_url or 'https://api.openai.com/v1'}"
+    redact.install()
+    label = f"{provider} {model} @ {redact.safe_url(base_url) or 'https://api.openai.com/v1'}"
     log.info("LLM mode: %s%s", label, suffix)
     return LLM(chat, label=label, model=model, encoding=settings.encoding, breaker=breaker,
-               legacy_max_tokens=legacy, closer=closer)
+               legacy_max_tokens=legacy, closer=closer, deadline_s=settings.reply_deadline_s,
+               attempts=1 + settings.max_retries, attempt_timeout_s=settings.timeout_s)
