@@ -155,9 +155,9 @@ async def test_bot_is_addressed_by_name_when_the_service_gives_no_mention_ids(tm
     assert reply.text.endswith("这个我不知道") and reply.mentions == (ALICE,)
 
 
-async def test_the_rooms_real_owner_is_marked_owner(tmp_path, route):
-    g = group("g1", admins=[])
-    g = g.model_copy(update={"owners": []})  # not an owner in config: only WeChat says so
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_the_rooms_wechat_owner_is_an_owner_only_where_the_config_trusts_it(tmp_path, route, trusted):
+    g = group("g1").model_copy(update={"owners": [], "trust_room_owner": trusted})  # config names no owner
     settings = settings_for(tmp_path, [g])
     lb = LoopbackPuppet()
     lb.add_room("room-g1", "群g1", owner_id="wxid_boss", member_ids=[ALICE])
@@ -165,7 +165,7 @@ async def test_the_rooms_real_owner_is_marked_owner(tmp_path, route):
         lb.say("room-g1", "wxid_boss", "hello")
         lb.say("room-g1", ALICE, "hello")
         await lb.wait_for(lambda: len(route.seen) == 2)
-    assert [m.sender.role for m in route.seen] == [Role.OWNER, Role.MEMBER]
+    assert [m.sender.role for m in route.seen] == [Role.OWNER if trusted else Role.MEMBER, Role.MEMBER]
 
 
 async def test_violation_sends_the_owner_a_private_case_file(tmp_path, g1, route):
@@ -217,18 +217,24 @@ async def test_unmanaged_rooms_and_own_messages_are_ignored(tmp_path, g1, route)
     assert not any(m.sender.id == "bot" for m in route.seen)
 
 
-async def test_topic_matches_a_group_without_room_id(tmp_path, route):
+async def test_a_topic_alone_binds_no_room_until_a_configured_owner_says_bind(tmp_path, route):
     g = group("g1").model_copy(update={"room_id": None, "topic": "公众号运营交流群"})
     settings = settings_for(tmp_path, [g])
     lb = LoopbackPuppet()
     lb.add_room("r-123", "公众号运营交流群", owner_id=OWNER, member_ids=[ALICE])
     lb.add_room("r-456", "公众号运营交流群2", owner_id=OWNER, member_ids=[ALICE])
     async with on_loopback(settings, pipeline_for(settings, route), puppet=lb) as (_, channel):
-        assert channel.room_of_group == {"g1": "r-123"}
-        lb.say("r-456", ALICE, "q not this one")
+        assert channel.room_of_group == {}
+        lb.say("r-123", ALICE, "q 还没绑定")
+        lb.say("r-123", ALICE, "/bind")  # a member's /bind binds nothing
+        lb.say("r-456", OWNER, "/bind")  # nor does the owner's in a room without the topic
+        lb.say("r-123", OWNER, "/bind")
+        await lb.wait_for(lambda: route.seen)
         lb.say("r-123", ALICE, "q 这个")
         [reply] = await lb.wait_for(lambda: lb.texts("r-123"))
-    assert route.texts() == ["q 这个"] and reply.text.endswith("答:这个")
+        assert channel.room_of_group == {"g1": "r-123"}
+    assert route.texts() == ["/bind", "q 这个"] and reply.text.endswith("答:这个")
+    assert lb.texts("r-456") == []
 
 
 async def test_non_text_kinds_reach_the_pipeline_typed(tmp_path, g1, route):

@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from agent.channels.binding import BindError, RoomBook
 from agent.channels.puppet_loopback import LoopbackPuppet
 from agent.events import Decision, Kind, Message
 
@@ -25,6 +26,7 @@ err = Console(stderr=True)
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("sim")(sim)
+    app.command("rooms")(rooms)
 
 
 def run(
@@ -53,14 +55,61 @@ def run(
     built.sync_knowledge(progress=True)
     console.print(f"Connecting to the puppet service at [bold]{channel.endpoint}[/bold] "
                   f"(LLM: {built.llm_name}). Managing {len(settings.groups)} group(s):")
+    book = RoomBook(settings.groups, built.store)
     for g in settings.groups.values():
-        where = f"room {g.room_id}" if g.room_id else f"room with topic “{g.topic}”" if g.topic else "[red]no room_id or topic[/red]"
+        room = book.room_of(g.id)
+        where = (f"room {room}" if room else f"[yellow]not bound[/yellow]: an owner says /bind in the room “{g.topic}”"
+                 if g.topic else "[red]no room_id or topic[/red]")
         console.print(f"  • {g.name or g.id} [dim]({g.id})[/dim] — {where}; {len(g.owners)} owner(s), {len(g.rules)} rule(s)")
     console.print("Other rooms are ignored. Ctrl-C to stop.")
     try:
         asyncio.run(_serve(channel, built))
     finally:
         built.close()
+
+
+def rooms(
+    config: Path = typer.Option(Path("config"), "--config", help="Config folder."),
+    bind: str | None = typer.Option(None, "--bind", metavar="ROOM_ID",
+                                    help="Make this WeChat room the group's room (the id from this listing)."),
+    group: str | None = typer.Option(None, "--group", "-g", help="The group to bind (needed when the room "
+                                     "was not seen with exactly one group's topic)."),
+):
+    """Each group's WeChat room: bound (in config, by an owner's /bind, or here) or not yet, and the rooms
+    `steward run` has seen with the group's topic. A room is never taken by its topic alone."""
+    from agent.cli import settings_or_exit
+    from agent.store import Store
+
+    settings = settings_or_exit(config)
+    store = Store(settings.db_path)
+    try:
+        book = RoomBook(settings.groups, store)
+        if bind:
+            gid = group or book.group_seeing(bind)
+            if gid is None:
+                err.print(f"Room {bind} was not seen with exactly one group's topic: name the group with --group.")
+                raise typer.Exit(2)
+            try:
+                book.bind(gid, bind, by="steward rooms")
+            except BindError as exc:
+                err.print(f"Cannot bind: {exc}")
+                raise typer.Exit(2) from None
+            console.print(f"Group {gid} is bound to room {bind}. A running bot serves it from that room's next "
+                          "message; other rooms with its topic are ignored.")
+        _print_rooms(settings, book)
+    finally:
+        store.close()
+
+
+def _print_rooms(settings, book: RoomBook) -> None:
+    for g in settings.groups.values():
+        room, record = book.room_of(g.id), book.binding(g.id)
+        how = "in its config file" if g.room_id else f"by {record['by']} at {record['at']}" if record else ""
+        state = f"room {room} (bound {how})" if room else "[yellow]no room bound[/yellow]"
+        console.print(f"{g.id}  “{g.topic or ''}”  {state}")
+        for rid, seen in book.seen(g.id).items():
+            console.print(f"    same topic, not served: room {rid}, WeChat owner {seen.get('owner_id') or '?'}, "
+                          f"{seen.get('members', 0)} members, first seen {seen.get('at', '?')}")
 
 
 TICK_S = 30.0  # how often scheduled posts and digests are looked at
@@ -220,8 +269,8 @@ async def _simulate(built, gid: str) -> None:
 
     logging.getLogger("steward").setLevel(logging.WARNING)
     group = built.settings.groups[gid]
-    if not group.room_id and not group.topic:
-        group.room_id = f"room-{gid}"  # in memory only: the simulated room needs something to be found by
+    if not group.room_id:  # in memory only: the simulated room is the group's room from the start
+        group.room_id = f"room-{gid}"
     lb = LoopbackPuppet([group], bot_name=group.bot_name)
     sim_ = None
 

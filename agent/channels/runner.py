@@ -65,6 +65,10 @@ class Runner:
         actions sent with the same pacing as replies."""
         self._enqueue("clock", lambda: (None, None, job()))
 
+    def notify(self, actions: list[Action]) -> None:
+        """Messages the channel itself sends (a room report to the owners), paced like replies."""
+        self._enqueue("channel", lambda: (None, None, actions))
+
     def _decide(self, message: Message) -> tuple[Message, Decision | None, list[Action]]:
         decision = self.pipeline.dispatch(message)
         return message, decision, list(decision.actions) if decision else []

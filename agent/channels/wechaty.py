@@ -20,12 +20,14 @@ import os
 import random
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from agent.channels import wechaty_compat
+from agent.channels.binding import RoomBook, RoomInfo
 from agent.channels.runner import Observer, Runner
+from agent.commands.parse import parse
 from agent.events import Action, Kick, Kind, Member, Message, Role, Say, SendImage, Whisper
 from agent.pipeline import Pipeline
 from agent.settings import GroupConfig, Settings
@@ -94,13 +96,12 @@ class WechatyChannel:
         self._kinds = _kind_table()
         self.self_id: str | None = None
         self.self_name = ""
-        self.room_of_group: dict[str, str] = {g.id: g.room_id for g in self.groups.values() if g.room_id}
-        self.group_of_room: dict[str, str] = {r: g for g, r in self.room_of_group.items()}
-        self._room_owner: dict[str, str] = {}  # room id -> the room's actual owner, as last seen
+        self.rooms = RoomBook(self.groups, pipeline.services.store)
+        self._room_owner: dict[str, str] = {}  # bound room id -> the room's WeChat owner, as last seen
         self._unmanaged: set[str] = set()
         for g in self.groups.values():
             if not g.room_id and not g.topic:
-                log.warning("group %s has neither room_id nor topic in its config: no room can be matched to it",
+                log.warning("group %s has neither room_id nor topic in its config: no room can be bound to it",
                             g.id)
         self._bot: Any = None
         self._online = asyncio.Event()  # logged in on a live stream: sends may go out
@@ -244,8 +245,8 @@ class WechatyChannel:
         with contextlib.suppress(Exception):
             await me.ready()
             self.self_name = me.name
-        await self._resolve_topics()
-        managed = ", ".join(f"{g.name or g.id} ({self.room_of_group.get(g.id, 'room not found yet')})"
+        await self._survey_rooms()
+        managed = ", ".join(f"{g.name or g.id} ({self.rooms.room_of(g.id) or 'room not bound yet'})"
                             for g in self.groups.values()) or "no groups"
         log.info("logged in as %s (%s); managing %s", self.self_name or "?", self.self_id, managed)
         self._ready.set()
@@ -266,58 +267,103 @@ class WechatyChannel:
         log.warning("the puppet service reported an error: %s", getattr(payload, "data", payload))
 
     # ---- rooms -> groups ---------------------------------------------------------------------------
-    async def _resolve_topics(self) -> None:
-        """Find the rooms of groups configured by topic only (exact topic match)."""
-        wanted = {g.topic: g.id for g in self.groups.values() if g.topic and g.id not in self.room_of_group}
-        if not wanted:
+    @property
+    def room_of_group(self) -> dict[str, str]:
+        return self.rooms.bound()
+
+    async def _survey_rooms(self) -> None:
+        """Look at every room once at login, so the owners hear of same-topic rooms before anyone talks."""
+        if not any(g.topic for g in self.groups.values()):
             return
         try:
             room_ids = await self._bot.puppet.room_search()
         except Exception as exc:
-            log.warning("could not list rooms to find groups by topic: %s", exc)
+            log.warning("could not list rooms to look for the groups' topics: %s", exc)
             return
         for room_id in room_ids:
-            if room_id in self.group_of_room:
-                continue
             with contextlib.suppress(Exception):
                 room = self._bot.Room.load(room_id)
                 await room.ready()
-                self._match_topic(room)
+                self._group_for(_info(room))
 
-    def _match_topic(self, room: Any) -> str | None:
-        topic = room.payload.topic or ""
-        for g in self.groups.values():
-            if g.topic and g.topic == topic and g.id not in self.room_of_group:
-                self.room_of_group[g.id] = room.room_id
-                self.group_of_room[room.room_id] = g.id
-                log.info("group %s is the room %r (%s)", g.id, topic, room.room_id)
-                return g.id
+    def _concerns_us(self, room: RoomInfo) -> bool:
+        """Bound to a group, or carrying a group's topic (to be bound, or reported). Other rooms' events
+        are not even loaded."""
+        if self.rooms.group_of(room.room_id) or self.rooms.candidate(room.topic):
+            return True
+        if room.room_id not in self._unmanaged:
+            self._unmanaged.add(room.room_id)
+            log.info("ignoring room %r (%s): not a configured group", room.topic, room.room_id)
+        return False
+
+    def _group_for(self, room: RoomInfo) -> str | None:
+        """The group bound to this room. A room that only carries a group's topic is not that group:
+        it is reported to the group's owners once and otherwise ignored."""
+        group_id = self.rooms.group_of(room.room_id)
+        if group_id is not None:
+            if room.owner_id:
+                self._room_owner[room.room_id] = room.owner_id
+            return group_id
+        group = self.rooms.candidate(room.topic)
+        if group is not None and self.rooms.first_report(group.id, room):
+            self._report_room(group, room)
         return None
 
-    def _group_for(self, room: Any) -> str | None:
-        group_id = self.group_of_room.get(room.room_id) or self._match_topic(room)
-        if group_id is None and room.room_id not in self._unmanaged:
-            self._unmanaged.add(room.room_id)
-            log.info("ignoring room %r (%s): not a configured group", room.payload.topic, room.room_id)
-        return group_id
+    def _report_room(self, group: GroupConfig, room: RoomInfo) -> None:
+        bound = self.rooms.room_of(group.id)
+        name = "room_ignored" if bound else "room_unbound"
+        prompts = self.runner.pipeline.services.prompts
+        text = prompts.render(name, group.language, group=group.name or group.id, topic=room.topic,
+                              room=room.room_id, owner=room.owner_id or "?", members=room.members)
+        log.warning("room %s has the topic of group %s but %s; owners told", room.room_id, group.id,
+                    f"the group is bound to {bound}" if bound else "the group is not bound yet")
+        self.runner.notify([Whisper(o.id, text) for o in group.owners])
+
+    def _bind_from_chat(self, room: RoomInfo, message: Message) -> str | None:
+        """`/bind` said in an unbound room with a group's topic, by one of that group's configured
+        owners (contact id), makes it the group's room. Nobody else's /bind does anything."""
+        group = self.rooms.candidate(room.topic)
+        if group is None or self.rooms.room_of(group.id) or group.role_of(message.sender.id) != Role.OWNER:
+            return None
+        parsed = parse(message, group.bot_name)
+        if parsed is None or parsed.spec.name != "bind":
+            return None
+        self.rooms.bind(group.id, room.room_id, by=message.sender.id)
+        return group.id
 
     def _owned_groups(self, contact_id: str) -> list[str]:
-        """Managed groups where this contact is a configured owner/admin or the room's actual owner."""
+        """Managed groups where this contact is a configured owner/admin, or the WeChat owner of the
+        group's bound room where the group's config trusts that."""
         return [g.id for g in self.groups.values()
                 if g.role_of(contact_id) != Role.MEMBER
-                or self._room_owner.get(self.room_of_group.get(g.id, "")) == contact_id]
+                or (g.trust_room_owner and self._room_owner.get(self.rooms.room_of(g.id) or "") == contact_id)]
 
     # ---- wechaty -> Message --------------------------------------------------------------------------
     async def _load_message(self, message_id: str) -> Callable[[], None] | None:
         async with self._loads:
             msg = self._bot.Message.load(message_id)
             await msg.ready()
-            message = await self._convert(msg)
-        if message is None:
+            loaded = await self._convert(msg)
+        if loaded is None:
             return None
-        return lambda: self.runner.message(message)
+        return lambda: self._hand_on(*loaded)
 
-    async def _convert(self, msg: Any) -> Message | None:
+    def _hand_on(self, message: Message, room: RoomInfo | None) -> None:
+        """Runs in stream order, so whose room it is is decided here: a /bind counts from its own
+        place in the stream on, never for messages that arrived before it."""
+        if room is not None:
+            group_id = self._group_for(room) or self._bind_from_chat(room, message)
+            if group_id is None:
+                return
+            group = self.groups[group_id]
+            trusted = group.trust_room_owner and room.owner_id == message.sender.id
+            sender = Member(message.sender.id, message.sender.name, Role.OWNER if trusted else Role.MEMBER)
+            message = replace(message, group_id=group_id, sender=sender)
+        self.runner.message(message)
+
+    async def _convert(self, msg: Any) -> tuple[Message, RoomInfo | None] | None:
+        """The platform-neutral message, and its room (None in a private chat). A room message's group
+        and the sender's role are set when it is handed on."""
         p = msg.payload
         if p.from_id == self.self_id:
             return None  # our own message, reported back by the service
@@ -326,14 +372,12 @@ class WechatyChannel:
         kind = self._kinds.get(msg.type(), Kind.SYSTEM)
         text, quote = p.text or "", None
         mentions = tuple(p.mention_ids or ())
+        info = None
         if room is not None:
-            group_id = self._group_for(room)
-            if group_id is None:
+            info = _info(room)
+            if not self._concerns_us(info):
                 return None
-            owner = await room.owner()
-            if owner is not None:
-                self._room_owner[room.room_id] = owner.contact_id
-            role = Role.OWNER if owner is not None and owner.contact_id == p.from_id else Role.MEMBER
+            group_id, role = None, Role.MEMBER
             to_bot = self.self_id in mentions or self._names_bot(text)
             text = await self._strip_mentions(room, text, mentions)
         else:
@@ -350,9 +394,10 @@ class WechatyChannel:
             text, url, payload = await self._extras(msg, kind, text)
         except Exception as exc:  # the kind alone is what moderation needs most
             log.info("could not read the %s content of message %s: %s", kind, msg.message_id, exc)
-        return Message(id=msg.message_id, group_id=group_id, sender=Member(talker.contact_id, talker.name, role),
-                       text=text, ts=_date(p.timestamp), kind=kind, mentions=mentions, to_bot=to_bot,
-                       private=room is None, quote=quote, url=url, payload=payload)
+        message = Message(id=msg.message_id, group_id=group_id, sender=Member(talker.contact_id, talker.name, role),
+                          text=text, ts=_date(p.timestamp), kind=kind, mentions=mentions, to_bot=to_bot,
+                          private=room is None, quote=quote, url=url, payload=payload)
+        return message, info
 
     def _names_bot(self, text: str) -> bool:
         """Fallback for services that leave mention ids empty: "@<bot name>" in the text."""
@@ -408,8 +453,8 @@ class WechatyChannel:
         async with self._loads:
             room = self._bot.Room.load(room_id)
             await room.ready()
-            group_id = self._group_for(room)
-            if group_id is None:
+            info = _info(room)
+            if not self._concerns_us(info):
                 return None
             members = []
             for contact_id in ids:
@@ -422,7 +467,10 @@ class WechatyChannel:
         ts = _date(timestamp)
         hand_on = self.runner.joined if joined else self.runner.left
 
-        def submit() -> None:
+        def submit() -> None:  # in stream order, like messages: whose room it is is decided now
+            group_id = self._group_for(info)
+            if group_id is None:
+                return
             for m in members:
                 log.info("%s %s %s", m.name or m.id, "joined" if joined else "left", group_id)
                 hand_on(group_id, m, ts)
@@ -468,10 +516,16 @@ class WechatyChannel:
             raise TypeError(f"unknown action {action!r}")
 
     def _room_id(self, group_id: str) -> str:
-        room_id = self.room_of_group.get(group_id)
+        room_id = self.rooms.room_of(group_id)
         if room_id is None:
-            raise LookupError(f"the WeChat room of group {group_id} is not known yet (no room with its topic)")
+            raise LookupError(f"group {group_id} has no bound room yet: an owner says /bind in it, "
+                              "or run `steward rooms --bind`")
         return room_id
+
+
+def _info(room: Any) -> RoomInfo:
+    p = room.payload
+    return RoomInfo(room.room_id, p.topic or "", p.owner_id or "", len(p.member_ids or []))
 
 
 def _stream_errors() -> tuple[type[BaseException], ...]:

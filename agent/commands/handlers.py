@@ -137,11 +137,17 @@ def _confirm(parsed: Parsed, msg: Message, ctx: Context) -> list:
     return [Say(ctx.group.id, pending["text"])]
 
 
+def _bind(parsed: Parsed, msg: Message, ctx: Context) -> list:
+    """The channel binds a room before routing (only the configured owners' /bind counts); here the
+    owner hears that this room is the group's room."""
+    return _say(ctx, msg, ctx.sentence("cmd_bound", group=ctx.group.name or ctx.group.id))
+
+
 HANDLERS = {
     **SCHEDULE_HANDLERS,
     "case": moderation_commands.case, "why": moderation_commands.why,
     "help": _help, "rules": _rules, "kb_search": _kb_search, "kb_add": _kb_add, "warn": _warn,
     "mute_bot": _mute, "unmute_bot": _unmute, "stats": _stats, "confirm": _confirm,
-    "gaps": _gaps, "answer_gap": _answer_gap,
+    "gaps": _gaps, "answer_gap": _answer_gap, "bind": _bind,
 }
 assert set(HANDLERS) | {s.name for s in SPECS if s.confirm} == set(BY_NAME)

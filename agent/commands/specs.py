@@ -45,6 +45,8 @@ SPECS: tuple[CommandSpec, ...] = (
     CommandSpec("gaps", ("gaps", "待补充"), "/gaps"),
     CommandSpec("answer_gap", ("answer", "回答"), "/answer <编号> <答案>", needs_text=True),
     CommandSpec("confirm", ("confirm", "确认"), "/confirm"),
+    # the room is bound by the channel before routing (agent/channels/binding.py); this only confirms
+    CommandSpec("bind", ("bind", "绑定"), "/bind", roles=OWNERS),
 )
 
 BY_NAME = {s.name: s for s in SPECS}
