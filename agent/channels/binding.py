@@ -71,13 +71,14 @@ class RoomBook:
 
     def group_of(self, room_id: str) -> str | None:
         """The group bound to this room, if any."""
-        for attempt in (1, 2):
-            for gid, rid in self._bound.items():
-                if rid == room_id:
-                    return gid
-            if attempt == 1:
-                self.refresh()
-        return None
+        found = self._lookup(room_id)
+        if found is None:
+            self.refresh()
+            found = self._lookup(room_id)
+        return found
+
+    def _lookup(self, room_id: str) -> str | None:
+        return next((gid for gid, rid in self._bound.items() if rid == room_id), None)
 
     def candidate(self, topic: str) -> GroupConfig | None:
         """The configured group whose topic this is (config guarantees at most one)."""
