@@ -108,10 +108,13 @@ async def test_answer_and_welcome_through_the_wechaty_mock(mock_service, app):
     try:
         await asyncio.wait_for(channel.wait_logged_in(), 20)
         assert channel.self_id == "bot"
-        assert channel.room_of_group == {"contract": "contract@chatroom"}  # found by topic over the protocol
+        assert channel.room_of_group == {}  # a topic alone binds nothing: the configured owner does
+        await service.send(cmd="say", **{"from": "owner"}, text="/bind")
+        await service.until(lambda e: e["event"] == "messageSendText" and e["args"][0] == "contract@chatroom")
+        assert channel.room_of_group == {"contract": "contract@chatroom"}
 
         await service.send(cmd="say", **{"from": "alice"}, text="@小助手 周六几点集合？", mentions=["bot"])
-        sent = await service.until(lambda e: e["event"] == "messageSendText")
+        sent = await service.until(lambda e: e["event"] == "messageSendText" and "六点半" in e["args"][1])
         room_id, text = sent["args"][0], sent["args"][1]
         assert room_id == "contract@chatroom"
         assert text.startswith("@Alice") and "六点半" in text and "faq.md" in text
