@@ -360,6 +360,8 @@ def load_settings(config_dir: Path | str = "config", base_dir: Path | str | None
     (default: the parent of config_dir, i.e. the project root). `env` holds the secrets the
     config names."""
     config_dir = Path(config_dir)
+    if not config_dir.is_dir():  # else every path would silently resolve against the wrong folder
+        raise ConfigError(f"{config_dir}: no such config folder (pass --config <folder>)")
     base = Path(base_dir) if base_dir is not None else config_dir.resolve().parent
     path = config_dir / "settings.yaml"
     data = _read_yaml(path) if path.exists() else {}

@@ -137,6 +137,7 @@ BAD_CONFIGS = {
                                "settings.yaml: store.path:"),
     "unknown timezone": (lambda r: _group_file(r, f"id: g\ntimezone: Mars/Olympus\n{GROUP_BODY}"),
                          "g.yaml: timezone: Value error, unknown time zone 'Mars/Olympus'"),
+    "no config folder": (lambda r: None, "config: no such config folder"),
     "no owners": (lambda r: _group_file(r, "id: g\ntheme: t\n"), "g.yaml: owners:"),
     "bad .yml group": (lambda r: _group_file(r, "id: g\ntheme: t\nowners: [{id: o}]\nlanguge: zh\n", "g.yml"),
                        "g.yml: languge: unknown key"),
