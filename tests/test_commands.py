@@ -37,6 +37,50 @@ def test_chatter_is_not_a_command():
     assert parse(message("@阿豪 明天那篇推送你帮我盯一下", role=Role.OWNER, mentions=["wxid_ahao"])) is None
 
 
+@pytest.mark.parametrize("text,intent", [
+    ("麻烦把刚才那段话存进知识库：周日下午场地改到东门", "kb_add"),
+    ("帮忙搜搜资料库里有没有讲补给的", "kb_search"),
+    ("给大家群发一条：本周日活动取消", "broadcast"),
+    ("这周群里活跃情况发我看看", "stats"),
+    ("草稿5我看过了，可以发", "approve_draft"),
+    ("草稿6先别发，写得太长", "reject_draft"),
+    ("先静音半小时，我们在讨论事情", "mute_bot"),
+    ("后天上午9点提醒大家带水", "schedule_add"),
+    ("please put this in your notes: the gym opens at 6 on weekdays", "kb_add"),
+    ("let everyone know: the meetup moves to the library", "broadcast"),
+    ("what posts do we have lined up", "schedule_list"),
+    ("draft 7 is fine, go ahead and publish", "approve_draft"),
+    ("don't publish draft 8, it has a typo", "reject_draft"),
+    ("what commands do you understand", "help"),
+])
+def test_natural_phrasing_in_both_languages(settings, text, intent):
+    group = settings.groups["demo"]
+    parsed = parse(message(f"@{group.bot_name} {text}", role=Role.OWNER, to_bot=True), group)
+    assert parsed is not None and parsed.spec.name == intent, text
+
+
+def test_natural_arguments_are_read(settings):
+    group = settings.groups["demo"]
+    owner = dict(role=Role.OWNER, to_bot=True)
+    added = parse(message("把这条记进知识库：周日下午场地改到东门", **owner), group)
+    assert added.text == "周日下午场地改到东门"
+    warned = parse(message("warn Kevin about the repeated ads", **owner), group)
+    assert warned.spec.name == "warn" and warned.targets == ("wxid_demo_kevin",)
+    kicked = parse(message("把老钱移出群吧", **owner), group)
+    assert kicked.spec.name == "kick" and kicked.targets == ("wxid_demo_laoqian",)
+    assert parse(message("草稿12可以发了", **owner), group).text == "12"
+
+
+@pytest.mark.parametrize("text", [
+    "周日几点在哪里集合？", "谢谢你，回答得很清楚", "哈哈 你今天挺勤快", "我觉得这个路线有点长",
+    "what time does the run start on Sunday?", "thanks, that helped a lot", "I think the new route is nicer",
+    "is the entry fee refundable?",
+])
+def test_talk_addressed_to_the_bot_is_not_a_command(settings, text):
+    group = settings.groups["demo"]
+    assert parse(message(f"@{group.bot_name} {text}", role=Role.OWNER, to_bot=True), group) is None, text
+
+
 def test_natural_kick_needs_someone_named():
     assert parse(message("踢出去", to_bot=True, role=Role.OWNER)) is None
     parsed = parse(message("把 @某人 踢出去", to_bot=True, role=Role.OWNER, mentions=["wxid_x"]))

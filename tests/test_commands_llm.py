@@ -53,12 +53,15 @@ def test_unknown_intents_garbage_and_outages_are_no_command(repo):
         assert parsed is None
 
 
-def test_the_model_proposes_and_permissions_decide(demo_app, repo):
+def test_the_model_proposes_and_permissions_decide(demo_app, repo, monkeypatch):
     """A member's words are never sent to the model; an owner's are, and the broadcast the model reads
     is still only proposed (awaiting /confirm)."""
+    from agent.commands import bank
     from agent.routes.commands import CommandRoute
     from agent.pipeline import Context
     from collections import deque
+
+    monkeypatch.setattr(bank, "fitted", lambda: (2.0, 0.0))  # the banks read nothing: the model's turn
 
     services = demo_app.pipeline.services
     group = demo_app.settings.groups["demo"]

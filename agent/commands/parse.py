@@ -1,37 +1,33 @@
 """Text → (command spec, arguments), by slash syntax or natural phrasing addressed to the bot.
 
-Who may run it is decided elsewhere (permissions by contact id); this module only reads the text, so
-a member's wording can never change what they are allowed to do.
+Slash forms are exact. Natural phrasing is read by resemblance to the intent banks (agent.commands.bank)
+and its arguments by agent.commands.slots. Who may run it is decided elsewhere (permissions by contact
+id); this module only reads the text, so a member's wording can never change what they are allowed to do.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
-import yaml
-
+from agent import patterns
+from agent.commands import bank, slots
 from agent.commands.specs import BY_NAME, SPECS, CommandSpec
 from agent.events import Message
+from agent.settings import GroupConfig
 
-_MENTION = re.compile(r"@\S+\s?")
-_POLITE = re.compile(r"^(请|麻烦|帮我|帮忙|你)+")
+_MENTION = patterns.compile(r"@\S+\s?")
+_POLITE = patterns.compile(r"^(请|麻烦|帮我|帮忙|你)+")
+# the argument each natural intent takes from the slots; schedule and mute intents read the whole phrase
+_TEXT_FROM_REST = frozenset({"kb_add", "kb_search", "broadcast", "warn"})
+_TEXT_FROM_NUMBER = frozenset({"approve_draft", "reject_draft"})
 
 
 @dataclass(frozen=True)
 class Parsed:
     spec: CommandSpec
     text: str = ""  # free-text argument
-    targets: tuple[str, ...] = ()  # contact ids of @mentioned members (bot excluded)
+    targets: tuple[str, ...] = ()  # contact ids of the members it is about (bot excluded)
     slash: bool = False
     extra: dict = field(default_factory=dict)
-
-
-@lru_cache(maxsize=1)
-def _phrases() -> list[tuple[str, re.Pattern]]:
-    data = yaml.safe_load(Path(__file__).with_name("phrases.yaml").read_text(encoding="utf-8"))
-    return [(intent, re.compile(p, re.I)) for intent, pats in data.items() for p in pats]
 
 
 def _slash(body: str) -> tuple[CommandSpec, str] | None:
@@ -48,14 +44,14 @@ def _slash(body: str) -> tuple[CommandSpec, str] | None:
     return best[0], word[len(best[1]):].strip()
 
 
-def parse(message: Message, bot_name: str = "") -> Parsed | None:
+def parse(message: Message, group: GroupConfig | None = None) -> Parsed | None:
     """A command, or None when the text is not command-shaped for this message.
 
     Slash commands are commands from anyone. Natural phrasing counts only when the bot is addressed
     (@bot or a private chat), or when staff ask the bot directly ("帮我…") without @-mentioning a person.
     """
     text = message.text.strip()
-    targets = tuple(m for m in message.mentions)
+    targets = tuple(message.mentions)
     body = _MENTION.sub(" ", text).strip()
     if body.startswith(("/", "／")):
         hit = _slash("/" + body[1:])
@@ -66,12 +62,44 @@ def parse(message: Message, bot_name: str = "") -> Parsed | None:
     polite_staff = message.sender.is_staff and not message.mentions and _POLITE.match(body)
     if not (message.to_bot or polite_staff):
         return None
-    core = _POLITE.sub("", body).strip()
-    for intent, pattern in _phrases():
-        found = pattern.search(core)
-        if found:
-            arg = found.groupdict().get("arg") or ""
-            if intent in ("kick", "warn") and not targets:
-                continue  # "踢出去" with nobody named is talk, not a command
-            return Parsed(BY_NAME[intent], arg.strip(), targets, extra={"phrase": core})
-    return None
+    return natural(message, group)
+
+
+def reading(message: Message, group: GroupConfig | None) -> tuple[bank.Reading, slots.Slots]:
+    """The bank's reading of an addressed message: the best intent whose arguments are there."""
+    phrase = message.text.strip()
+    if group is not None and group.bot_name:
+        phrase = phrase.replace("@" + group.bot_name, " ").strip()
+    found = slots.read(phrase, group, tuple(message.mentions))
+    read = bank.bank().read(found.text)
+    if BY_NAME[read.intent].needs_target and not found.targets:
+        return read.best(lambda intent: False), found  # "踢出去" with nobody named is talk, not a command
+    return read.best(lambda intent: _fits(intent, found)), found
+
+
+def _fits(intent: str, found: slots.Slots) -> bool:
+    """Arguments decide between look-alikes: a post needs a time (not a span), a draft's yes or no its
+    wording."""
+    if BY_NAME[intent].needs_target and not found.targets:
+        return False
+    if intent == "schedule_add":
+        return found.timed and not found.lasting  # "安静两个小时" names how long, not when to post
+    if intent in ("approve_draft", "reject_draft"):
+        return (intent == "reject_draft") == found.refuses
+    return True
+
+
+def natural(message: Message, group: GroupConfig | None) -> Parsed | None:
+    """An addressed message read as a command when it resembles one intent's paraphrases enough."""
+    read, found = reading(message, group)
+    if read.intent == bank.NONE or not read.is_command(*bank.fitted()):
+        return None
+    intent = read.intent
+    if intent in _TEXT_FROM_REST:
+        arg = found.rest
+    elif intent in _TEXT_FROM_NUMBER:
+        arg = str(found.number) if found.number is not None else ""
+    else:
+        arg = ""
+    phrase = _POLITE.sub("", _MENTION.sub(" ", message.text.strip()).strip()).strip()
+    return Parsed(BY_NAME[intent], arg, found.targets, extra={"phrase": phrase})

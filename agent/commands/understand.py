@@ -1,8 +1,8 @@
-"""Natural phrasings the patterns missed, read by the model when one is configured.
+"""Natural phrasings the paraphrase banks did not read, read by the model when one is configured.
 
 Only for owners' and admins' messages addressed to the bot that are not questions (questions are the
 answer route's) and that no pattern recognised: members can run little beyond /help, /rules and /why,
-which the patterns read, so their chatter never costs a model call. The model returns one intent from
+which the banks read, so their chatter never costs a model call. The model returns one intent from
 the closed list of specs and the free-text argument; it only proposes: the command route still checks
 who may run it, by contact id.
 """
@@ -12,6 +12,7 @@ import json
 import logging
 import re
 
+from agent import patterns
 from agent.answering.questions import shape
 from agent.commands.parse import Parsed
 from agent.commands.specs import BY_NAME, SPECS
@@ -20,12 +21,12 @@ from agent.llm.guard import as_data
 from agent.llm.provider import LLMUnavailable
 
 log = logging.getLogger(__name__)
-_JSON = re.compile(r"\{.*\}", re.S)
-_MENTION = re.compile(r"@\S+\s?")
+_JSON = patterns.compile(r"\{.*\}", re.S)
+_MENTION = patterns.compile(r"@\S+\s?")
 
 
 def worth_asking(message: Message) -> bool:
-    """Staff instructing the bot in words the patterns did not read (never a question, never chatter)."""
+    """Staff instructing the bot in words the banks did not read (never a question, never chatter)."""
     return (message.sender.is_staff and message.to_bot and not shape(message.text).is_question
             and len(_MENTION.sub("", message.text).strip()) >= 4)
 

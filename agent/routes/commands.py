@@ -23,7 +23,7 @@ class Verdict:
 
 def interpret(message: Message, group: GroupConfig) -> Verdict | None:
     """Parse and check permission, without running anything (the eval scores this too)."""
-    parsed = parse(message, group.bot_name)
+    parsed = parse(message, group)
     if parsed is None:
         return None
     return Verdict(parsed.spec.name, may_run(parsed.spec, message.sender.role), parsed)
@@ -37,7 +37,7 @@ class CommandRoute:
 
     def handle(self, message: Message, ctx: Context) -> Decision | None:
         verdict, used = interpret(message, ctx.group), 0
-        if verdict is None:  # a phrasing the patterns missed: the model proposes, permissions decide
+        if verdict is None:  # a phrasing the banks missed: the model proposes, permissions decide
             parsed, used = understand(message, ctx.services.llm, ctx.sentence)
             if parsed is None:
                 return None  # not a command after all; the model's usage still counts in its figures
