@@ -18,13 +18,22 @@ KEY_ENV = "STEWARD_TEST_LLM_KEY"
 def llm_app(tmp: Path, base_url: str, monkeypatch, **llm):
     """Build and sync the demo app with provider openai at `base_url` (key set through monkeypatch)."""
     monkeypatch.setenv(KEY_ENV, "sk-test")
+    return _app(tmp, {"provider": "openai", "base_url": base_url, "model": "fake-model", "api_key_env": KEY_ENV,
+                      "timeout_s": 0.5, "max_retries": 1, **llm})
+
+
+def plain_app(tmp: Path):
+    """The same demo app without a model: what the group sees when the model's reply is refused."""
+    return _app(tmp, {"provider": "none"})
+
+
+def _app(tmp: Path, llm: dict):
     s = load_settings(REPO / "config")
     s.data_dir = tmp / "data"
     s.store.path = tmp / "data" / "steward.db"
     shutil.copytree(s.kb.knowledge_dir, tmp / "knowledge")  # a stray /kb add must not touch the repo
     s.kb.knowledge_dir = tmp / "knowledge"
-    s.llm = s.llm.model_copy(update={"provider": "openai", "base_url": base_url, "model": "fake-model",
-                                     "api_key_env": KEY_ENV, "timeout_s": 0.5, "max_retries": 1, **llm})
+    s.llm = s.llm.model_copy(update=llm)
     app = build(s, ephemeral=True)
     app.sync_knowledge()
     return app

@@ -27,7 +27,7 @@ _TAG = patterns.compile(r"</?\s*[a-z_]{2,24}\s*>")
 _ENTRY_LABEL = patterns.compile(r"(?m)^\s*\[[^\]\n]{1,80}\.(?:md|markdown|txt)\]")
 # the bot claiming powers it has not got: being an owner or admin, having removed or muted someone
 _CLAIMS = patterns.compile(
-    r"我(?:现在|已经|已|刚刚|刚)?(?:就)?(?:是|成为|成了|当上|被(?:任命|设置|设|升级|提升|授权|提拔)(?:为|成)?)了?"
+    r"我(?:现在|已经|已|刚刚|刚)?(?:就)?(?:是|成为|成了|当上|被[^。，,\n]{0,6}(?:任命|设置|设|升级|提升|授权|提拔)(?:为|成)?)了?"
     r"(?:本群|这个群|群里|群)?的?(?:新)?(?:群主|管理员|群管|管理|admin|版主)"
     r"|(?:已|已经)(?:将|把|被)?[^。！!？?\n]{0,16}(?:踢出|移出|请出|禁言|拉黑|封禁|清退|移除)"
     r"|我(?:会|将|可以|马上|立即|现在)(?:就)?(?:把|将)?[^。！!？?\n]{0,12}(?:踢出|移出|禁言|拉黑|封禁)"
@@ -83,17 +83,17 @@ def problem(reply: str, sources: str, prompt: str, max_chars: int, question: str
     said = vouch.view(reply)
     if tag := _TAG.search(said) or _ENTRY_LABEL.search(said):
         return f"prompt structure: {tag.group(0).strip()}"
-    if found := vouch.foreign(reply, sources):
-        return found
-    claim = _CLAIMS.search(said)
-    if claim and claim.group(0) not in vouch.view(sources):
-        return f"claims powers: {claim.group(0)}"
     leaked = _copied(prompt, reply, sources, LEAK_BLOCK)
     if sum(len(run) for run in leaked) >= LEAK_CHARS:
         return f"repeats the instructions: {leaked[0][:40]!r}"
     parroted = [run for run in _copied(question, reply, sources, 1) if _weight(run) >= PARROT_WEIGHT]
     if parroted:
         return f"repeats the member's words: {parroted[0][:40]!r}"
+    if found := vouch.foreign(reply, sources):
+        return found
+    claim = _CLAIMS.search(said)
+    if claim and claim.group(0) not in vouch.view(sources):
+        return f"claims powers: {claim.group(0)}"
     return None
 
 
