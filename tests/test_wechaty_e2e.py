@@ -262,6 +262,15 @@ async def test_non_text_kinds_reach_the_pipeline_typed(tmp_path, g1, route):
     assert (quoted.kind, quoted.quote, quoted.text) == (Kind.TEXT, "几点开课", "八点")
 
 
+async def test_a_lone_surrogate_from_the_service_arrives_scrubbed(tmp_path, g1, route):
+    settings = settings_for(tmp_path, [g1])
+    async with on_loopback(settings, pipeline_for(settings, route)) as (lb, _):
+        # protobuf fields cannot carry one; a link card's JSON payload can, as an escape
+        lb.say(g1, BOB, kind=Kind.LINK, url="https://x.example/\ud83d", title="限时\udc00优惠")
+        [link] = await lb.wait_for(lambda: route.seen)
+    assert (link.text, link.url) == ("限时\ufffd优惠", "https://x.example/\ufffd")
+
+
 async def test_private_messages_from_owners_only(tmp_path, route):
     g1, g2 = group("g1"), group("g2").model_copy(update={"owners": [Person(id="wxid_o2")]})
     settings = settings_for(tmp_path, [g1, g2])

@@ -7,9 +7,10 @@ faces real people (WeChat) must go through it to keep order and pacing.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Protocol
 
-from agent.events import Action, Kick, Say, SendImage, Whisper
+from agent.events import Action, Kick, Message, Say, SendImage, Whisper
 
 
 class Sender(Protocol):
@@ -33,3 +34,18 @@ def conversation_of(action: Action) -> str:
     if isinstance(action, SendImage):
         return action.group_id if action.group_id else f"dm:{action.contact_id}"
     raise TypeError(f"not an action: {action!r}")
+
+
+def scrub(text: str) -> str:
+    """A lone surrogate (half an emoji, cut by a client or escaped in a JSON payload) cannot be encoded
+    as UTF-8, so every later write of it (SQLite, a log line, a model call) would fail: it becomes
+    U+FFFD here, once, where text enters. Paired surrogates become the character they encode."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def scrubbed(message: Message) -> Message:
+    """The message with every platform-supplied string scrubbed."""
+    sender = message.sender
+    return replace(message, text=scrub(message.text), sender=replace(sender, name=scrub(sender.name)),
+                   quote=scrub(message.quote) if message.quote is not None else None,
+                   url=scrub(message.url) if message.url is not None else None)

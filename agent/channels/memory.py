@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from agent.channels.base import scrub
 from agent.events import Decision, Kind, Member, Message
 from agent.mentions import MentionParser
 from agent.pipeline import Pipeline
@@ -34,6 +35,7 @@ class MemoryChannel:
 
     def send(self, sender_id: str, text: str, kind: Kind = Kind.TEXT) -> Decision | None:
         """One message from `sender_id` into the group; returns the bot's Decision."""
+        text = scrub(text)
         mentions, to_bot = self._mentions.parse(text)
         msg = Message(id=f"mem-{self._run}-{next(self._ids)}", group_id=self.group.id, sender=Member(sender_id, self.group.name_of(sender_id)),
                       text=text, ts=self._now(), kind=kind, mentions=mentions, to_bot=to_bot)

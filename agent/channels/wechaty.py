@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from agent.channels import wechaty_compat
+from agent.channels.base import scrub, scrubbed
 from agent.channels.binding import RoomBook, RoomInfo
 from agent.channels.runner import Observer, Runner
 from agent.commands.parse import parse
@@ -359,7 +360,7 @@ class WechatyChannel:
             trusted = group.trust_room_owner and room.owner_id == message.sender.id
             sender = Member(message.sender.id, message.sender.name, Role.OWNER if trusted else Role.MEMBER)
             message = replace(message, group_id=group_id, sender=sender)
-        self.runner.message(message)
+        self.runner.message(scrubbed(message))
 
     async def _convert(self, msg: Any) -> tuple[Message, RoomInfo | None] | None:
         """The platform-neutral message, and its room (None in a private chat). A room message's group
@@ -463,7 +464,7 @@ class WechatyChannel:
                 contact = self._bot.Contact.load(contact_id)
                 with contextlib.suppress(Exception):
                     await contact.ready()
-                members.append(Member(contact_id, contact.name if contact.is_ready() else ""))
+                members.append(Member(contact_id, scrub(contact.name) if contact.is_ready() else ""))
         ts = _date(timestamp)
         hand_on = self.runner.joined if joined else self.runner.left
 
