@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Protocol
 
+from agent import quoting
 from agent.events import Action, Decision, DecisionKind, Member, Message, Role, Say, Whisper
 from agent.llm.deadline import per_message as reply_deadline
 from agent.settings import GroupConfig, Settings
@@ -168,16 +169,18 @@ class Pipeline:
 
     def on_join(self, group_id: str, member: Member, ts: datetime) -> list[Action]:
         """A member joined: tell the observers and welcome them with the group's rules
-        (prompts/<lang>/welcome.txt)."""
+        (prompts/<lang>/welcome.txt). The name is the member's own text: a name that advertises is
+        welcomed as the neutral form, and not @-mentioned (the channel would write the name out)."""
         group = self.services.settings.groups.get(group_id)
         if group is None:
             return []
         self._notify("joined", group.id, member, ts)
         rules = "\n".join(f"{i}. {r.text}" for i, r in enumerate(group.rules, 1))
+        neutral = self.services.prompts.render("name_fallback", group.language)
         text = self.services.prompts.render(
-            "welcome", group.language, name=member.name or member.id, group=group.name or group.id,
+            "welcome", group.language, name=quoting.display_name(member.name, neutral), group=group.name or group.id,
             bot=group.bot_name, theme=group.theme, rules=rules)
-        return [Say(group.id, text, (member.id,))]
+        return [Say(group.id, text, (member.id,) if quoting.contact_free(member.name or "") else ())]
 
     def on_leave(self, group_id: str, member: Member, ts: datetime) -> None:
         if group_id in self.services.settings.groups:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from agent import gaps
+from agent import gaps, quoting
 from agent.commands.parse import Parsed
 from agent.commands.specs import BY_NAME, SPECS, may_run
 from agent.events import Kick, Message, Say
@@ -16,6 +16,7 @@ from agent.schedule.commands import HANDLERS as SCHEDULE_HANDLERS
 CONFIRM_MINUTES = 5
 KB_CHAT_FILE = "added-in-chat.md"  # the curated file that entries added from chat go to
 GAPS_SHOWN = 10
+UNKNOWN_WORD_CHARS = 20
 _DURATION = re.compile(r"(\d+(?:\.\d+)?|半|一|两|二|三|四|五|六|十)\s*(h|小时|个小时|个钟|m|min|分钟|d|天)", re.I)
 _CN_NUM = {"半": 0.5, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "十": 10}
 
@@ -49,7 +50,8 @@ def run(parsed: Parsed, msg: Message, ctx: Context) -> list:
 
 def _help(parsed: Parsed, msg: Message, ctx: Context) -> list:
     lines = [s.usage for s in SPECS if may_run(s, msg.sender.role) and s.name != "confirm"]
-    head = ctx.sentence("cmd_unknown", word=parsed.extra["unknown"]) + "\n" if parsed.extra.get("unknown") else ""
+    unknown = parsed.extra.get("unknown")  # anyone's text: quoted, as any member text in a post
+    head = ctx.sentence("cmd_unknown", word=quoting.quote(unknown, UNKNOWN_WORD_CHARS)) + "\n" if unknown else ""
     return _say(ctx, msg, head + ctx.sentence("cmd_help", bot=ctx.group.bot_name, commands="\n".join(lines)))
 
 

@@ -25,6 +25,7 @@ from agent.kb.ingest import (SEP, Chunk, NotText, chunk_text, chunker_signature,
                              knowledge_files)
 from agent.kb.retrieve import Hit, LexicalIndex, clean_query, fuse, query_tokens
 from agent.kb.tokenize import add_words
+from agent.quoting import MASK, inline
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,9 @@ class KnowledgeBase:
     def add_entry(self, scope: str, file: str, text: str, *, question: str | None = None,
                   folder: Path | None = None) -> SyncReport:
         """Append an entry (an FAQ pair when `question` is given) to a curated Markdown file of the
-        scope and re-index it. The file is the record: the entry survives a rebuild of the index."""
+        scope and re-index it. The file is the record: the entry survives a rebuild of the index.
+        `text` is the owner's and written as is; `question` is what a member asked, so it is inlined
+        (agent.quoting): it can fill the pair's question line and nothing else."""
         folder = Path(folder) if folder is not None else self.folders.get(scope)
         if folder is None:
             raise KeyError(f"unknown scope {scope!r}: sync it first or pass its folder")
@@ -227,7 +230,8 @@ class KnowledgeBase:
             raise ValueError(f"refusing entry for {file!r}: needs a relative file name and some text")
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        entry = f"**Q：{question.strip()}**\nA：{text.strip()}" if question else text.strip()
+        asked = inline(question or "")  # a member's words: one line, no structure of its own
+        entry = f"**Q：{asked}**\nA：{text.strip()}" if asked.replace(MASK, "").strip() else text.strip()
         existing = path.read_text(encoding="utf-8") if path.exists() else ""
         glue = "" if not existing or existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
         with path.open("a", encoding="utf-8") as fh:

@@ -14,6 +14,7 @@ from datetime import datetime
 from agent.events import Action, Kick, Member, Role, Say, Whisper
 from agent.moderation.articles import label
 from agent.pipeline import Services
+from agent.quoting import display_name
 from agent.settings import GroupConfig
 from agent.store import iso
 
@@ -74,7 +75,7 @@ def decide(case_id: int, decision: str, decider: Member, here: GroupConfig, serv
     def sentence(name: str, **values) -> str:
         return prompts.render(name, group.language, **values)
 
-    member = member_name(store, case, group)
+    member = display_name(member_name(store, case, group), sentence("name_fallback"))  # posted in the group
     if not close(store, case, decision, decider.id, now):
         case = load(store, case_id)
         return [Whisper(decider.id, sentence(

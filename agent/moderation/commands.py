@@ -14,6 +14,7 @@ from agent.moderation import cases
 from agent.moderation.articles import label
 from agent.moderation.ladder import since
 from agent.pipeline import Context
+from agent.quoting import display_name
 
 WHY_STRIKES = 3  # the latest strikes a member is shown
 WHY_EVIDENCE_CHARS = 120
@@ -56,7 +57,7 @@ def why(parsed, msg: Message, ctx: Context) -> list[Action]:
     group = ctx.group
     strikes = ctx.services.store.strikes(group.id, msg.sender.id, since=since(group.moderation, msg.ts))
     latest = strikes[::-1][:WHY_STRIKES]
-    name = msg.sender.name or group.name_of(msg.sender.id)
+    name = display_name(msg.sender.name or group.name_of(msg.sender.id), ctx.sentence("name_fallback"))
     days = group.moderation.strike_days
     if not latest:
         text = ctx.sentence("why_none", member=name, days=days)

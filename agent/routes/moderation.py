@@ -20,6 +20,7 @@ from agent.moderation.judge import judge
 from agent.moderation.ladder import Step, mute, since, step as ladder_step, stored_time
 from agent.moderation.text import Text
 from agent.pipeline import Context
+from agent.quoting import display_name
 from agent.settings import GroupConfig, Rule
 
 EVIDENCE_CHARS = 300
@@ -100,7 +101,7 @@ class ModerationRoute:
         count = len(prior) + 1
         step = ladder_step(policy, count, finding.severity)
         decision.detail.update(step=str(step), strikes=count)
-        name = message.sender.name or group.name_of(message.sender.id)
+        name = display_name(message.sender.name or group.name_of(message.sender.id), ctx.sentence("name_fallback"))
         cite = (ctx.sentence("warn_article", number=article, text=rule.text) if rule is not None
                 else ctx.sentence("warn_no_article"))
         what = label(finding.kind, group.language)

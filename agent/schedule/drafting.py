@@ -17,6 +17,7 @@ from agent.events import Source
 from agent.llm import tokens
 from agent.llm.guard import as_data, check_reply
 from agent.llm.provider import LLMUnavailable
+from agent.quoting import asking_clause
 from agent.schedule.store import ScheduleStore
 from agent.settings import GroupConfig, ScheduleConfig
 from agent.store import Store
@@ -95,7 +96,7 @@ def week_questions(store: Store, group_id: str, now: datetime) -> tuple[list[Que
         if datetime.fromisoformat(row["ts"]) < now - WEEK:
             continue
         key = re.sub(r"[\W_]+", "", row["question"]).casefold()
-        g = groups.setdefault(key, {"text": row["question"], "askers": set(), "answer": None})
+        g = groups.setdefault(key, {"text": asking_clause(row["question"]), "askers": set(), "answer": None})
         g["askers"].add(row["asker_id"])
         if row["status"] != "open" and row["answer"]:
             g["answer"] = row["answer"]

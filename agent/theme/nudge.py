@@ -13,10 +13,12 @@ from datetime import timedelta
 from agent.events import DecisionKind
 from agent.llm.guard import as_data, check_reply
 from agent.llm.provider import LLMUnavailable
+from agent.quoting import asking_clause
 
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 120
+QUOTED_CHARS = 40  # of the open question the nudge repeats
 OPEN_QUESTION_AGE = timedelta(hours=2)
 # a nudge reminds, it never scolds: words of rule enforcement belong to moderation
 _HARSH = re.compile(r"禁止|不许|不准|警告|违规|踢|移出|闭嘴|stop it|forbidden|warning|banned|kick", re.I)
@@ -28,12 +30,13 @@ def short_theme(theme: str) -> str:
 
 
 def open_question(ctx, now) -> str | None:
-    """An on-topic question asked recently that nobody (not even the knowledge) answered yet."""
+    """An on-topic question asked recently that nobody (not even the knowledge) answered yet: its
+    asking clause, quoted (agent.quoting), since the nudge repeats it in the group."""
     for prev, decision in reversed(ctx.recent):
         if now - prev.ts > OPEN_QUESTION_AGE:
             return None
         if decision.kind == DecisionKind.UNKNOWN:
-            return prev.text
+            return asking_clause(prev.text, QUOTED_CHARS) or None
     return None
 
 
@@ -44,7 +47,7 @@ def compose(message, ctx) -> tuple[str, int, int]:
     question = open_question(ctx, message.ts)
     template = ctx.sentence("nudge", theme=theme, bot=group.bot_name)
     if question:
-        template += ctx.sentence("nudge_open_question", question=question[:40])
+        template += ctx.sentence("nudge_open_question", question=question)
     llm = ctx.services.llm
     if llm is None:
         return template, 0, 0
