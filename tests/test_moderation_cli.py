@@ -100,3 +100,23 @@ def test_rules_test_reads_unlabelled_recordings(cli, config, recorded):
     (recorded / "messages.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     report = json.loads(cli("rules", "test", recorded, "--json", "--config", config).output)
     assert report["flagged"] == 2 and "score" not in report
+
+
+def test_moderate_prints_one_verdict_per_line_with_the_groups_article(cli, config, tmp_path):
+    lines = tmp_path / "texts.jsonl"
+    lines.write_text('{"text": "专业代运营 包月999 加我微信 handle_777 详聊"}\n请问排版用什么工具好\n\n你懂个屁，傻逼\n',
+                     encoding="utf-8")
+    result = cli("moderate", "--file", lines, "--json", "--config", config)
+    assert result.exit_code == 0, result.output
+    ad, fine, abuse = map(json.loads, result.output.splitlines())
+    assert (ad["kind"], ad["article"]) == ("ad", 1) and 0 < ad["score"] <= 1
+    assert fine["kind"] is None and fine["article"] is None
+    assert (abuse["kind"], abuse["article"]) == ("abuse", 2)
+    assert cli("moderate", "--group", "nope", "--config", config).exit_code == 2
+
+
+def test_moderate_one_sender_shows_flood(cli, config, tmp_path):
+    lines = tmp_path / "texts.txt"
+    lines.write_text("\n".join(["明天早上八点在东门集合，记得带好雨具和午饭，别迟到"] * 3), encoding="utf-8")
+    kinds = [json.loads(x)["kind"] for x in cli("moderate", "--file", lines, "--one-sender", "--json", "--config", config).output.splitlines()]
+    assert kinds[0] is None and "flood" in kinds[1:]

@@ -1,7 +1,8 @@
-"""`steward cases` (the audit of case files) and `steward rules test FOLDER` (a dry run of the rules).
+"""`steward cases` (the audit of case files), `steward rules test FOLDER` (a dry run of the rules),
+`steward moderate` (verdicts on loose texts) and `steward train moderation` (rebuild the classifier).
 
-`register(app)` mounts both on the main typer app. Neither command changes anything: `cases` only
-reads the store, and `rules test` replays recorded messages through the current rules in memory.
+`register(app)` mounts them on the main typer app. Only `train moderation` writes anything (the model
+file); `cases` reads the store, `rules test` and `moderate` judge in memory.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rich.table import Table
 from agent.settings import GroupConfig, Settings
 
 rules_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Try the group rules before they go live.")
+train_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Rebuild the shipped learned models.")
 console = Console()
 err = Console(stderr=True)
 ConfigOpt = typer.Option(Path("config"), "--config", help="Folder holding settings.yaml and groups/.")
@@ -132,7 +134,60 @@ def _print(report: dict) -> None:
                       f"owners flagged {s['owner_flagged']}")
 
 
+def moderate(
+    file: Path | None = typer.Option(None, "--file", "-f", exists=True, dir_okay=False,
+                                     help="Read texts from this file (one per line, or JSONL with a text field)."),
+    group: str | None = typer.Option(None, "--group", "-g", help="Judge under this group's rules (default: the first)."),
+    one_sender: bool = typer.Option(False, "--one-sender", help="All lines from one member, a minute apart (flood shows)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line: kind, score, article."),
+    config: Path = ConfigOpt,
+) -> None:
+    """Judge each text (stdin or --file) as a plain member's message, with the pipeline's detectors (no LLM)."""
+    import sys
+
+    from agent.moderation.moderate import verdicts
+
+    settings = _settings(config)
+    if not settings.groups or (group is not None and group not in settings.groups):
+        err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] (have: {', '.join(settings.groups) or 'none'})")
+        raise typer.Exit(2)
+    rules_of = settings.groups[group or next(iter(settings.groups))]
+    lines = (file.read_text(encoding="utf-8") if file else sys.stdin.read()).splitlines()
+    texts = [_text_of(line) for line in lines if line.strip()]
+    for text, verdict in zip(texts, verdicts(texts, rules_of, one_sender)):
+        if as_json:
+            print(json.dumps(verdict, ensure_ascii=False))
+        else:
+            print(f"{verdict['kind'] or '-'}\t{verdict['score']:.2f}\t{verdict['article'] or '-'}\t{' '.join(text.split())[:60]}")
+
+
+def _text_of(line: str) -> str:
+    """A JSONL line's `text` field, else the line itself."""
+    if line.lstrip().startswith("{"):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            return line
+        if isinstance(row, dict) and isinstance(row.get("text"), str):
+            return row["text"]
+    return line
+
+
+@train_app.command("moderation")
+def train_moderation(
+    datasets: Path = typer.Option(Path("../shared/datasets/train"), "--datasets", exists=True, file_okay=False,
+                                  help="The public training sets (shared/datasets/train)."),
+    out: Path | None = typer.Option(None, "--out", help="Where to write the model (default: the shipped file)."),
+) -> None:
+    """Refit the moderation classifier with its fixed seed and print the held-out report as JSON."""
+    from agent.moderation import classifier, train
+
+    print(json.dumps(train.build(datasets, out or classifier.MODEL_PATH), ensure_ascii=False, indent=1))
+
+
 def register(app: typer.Typer) -> None:
-    """Mount `cases` and `rules test` on the steward app."""
+    """Mount `cases`, `rules test`, `moderate` and `train moderation` on the steward app."""
     app.command("cases")(cases)
+    app.command("moderate")(moderate)
     app.add_typer(rules_app, name="rules")
+    app.add_typer(train_app, name="train")

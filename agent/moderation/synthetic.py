@@ -1,0 +1,122 @@
+"""Synthetic WeChat-group messages for training the moderation classifier.
+
+There is no public labelled WeChat-group data, so group-shaped examples are generated: templates ×
+slot fillers (products, services, handles, places, bot names…) from synthetic.yaml, wrapped in chatty
+openers, then, for violations, disguised by the evasions spammers use (full-width and spaced letters,
+zero-width and emoji between characters, traditional characters, lookalike letters, Chinese numerals for
+digits, pinyin or homophones for 微信, 点 for a dot). Normalisation undoes most evasions at run time; the
+model also sees them raw so it does not depend on normalisation being perfect. Neutral evasions
+(traditional, full-width) are applied to some negatives too, so the disguise itself is not the label.
+Everything is drawn from one seeded random.Random: the same seed gives the same corpus.
+"""
+from __future__ import annotations
+
+import random
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+DATA = Path(__file__).with_name("synthetic.yaml")
+_SLOT = re.compile(r"\{(\w+)\}")
+_FULL = {c: chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}
+_LOOKALIKE = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "k": "κ", "v": "ν"}
+_NUMERALS = {"0": "零", "1": "幺", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七", "8": "八", "9": "九"}
+_WECHAT = ("薇信", "威信", "V信", "wei xin", "weixin", "VX", "ｖｘ", "徽信", "卫星", "v❤")
+_FILLERS = ("❤", "★", "·", "~", "💰", "🌹", "-", "|", "🔥")
+_CONTACT_WORD = re.compile(r"微信|加v|加vx|加wx|vx|wx|qq|私聊|私我|联系")
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict:
+    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+
+
+def fill(template: str, slots: dict[str, list[str]], rng: random.Random, lang: str) -> str:
+    def one(m: re.Match) -> str:
+        name = m.group(1)
+        options = slots.get(name) or slots.get(f"{name}_{lang}") or [name]
+        return rng.choice(options)
+
+    for _ in range(3):  # a filler may hold a slot of its own ("联系{handle}")
+        template = _SLOT.sub(one, template)
+    return template
+
+
+# ---- evasions: each is text -> text, the reverse of one normalisation step -------------------------
+
+
+def fullwidth(text: str, rng: random.Random) -> str:
+    return "".join(_FULL.get(c, c) for c in text)
+
+
+def spaced(text: str, rng: random.Random) -> str:
+    """Letters and digits of handles spread out: 'w x 1 2 3'."""
+    return re.sub(r"[A-Za-z0-9]{3,}", lambda m: " ".join(m.group(0)), text)
+
+
+def zero_width(text: str, rng: random.Random) -> str:
+    return "".join(c + ("\u200b" if rng.random() < 0.4 else "") for c in text)
+
+
+def fillers(text: str, rng: random.Random) -> str:
+    """An emoji or symbol between the characters of contact words: 加❤微❤信."""
+    mark = rng.choice(_FILLERS)
+    return _CONTACT_WORD.sub(lambda m: mark.join(m.group(0)), text)
+
+
+def traditional(text: str, rng: random.Random) -> str:
+    return _s2t().convert(text)
+
+
+def lookalike(text: str, rng: random.Random) -> str:
+    return "".join(_LOOKALIKE.get(c, c) if rng.random() < 0.6 else c for c in text)
+
+
+def numerals(text: str, rng: random.Random) -> str:
+    """Digits of phone/QQ-like runs read out as Chinese numerals: 幺三八…"""
+    return re.sub(r"[0-9]{5,}", lambda m: "".join(_NUMERALS[d] for d in m.group(0)), text)
+
+
+def wechat_word(text: str, rng: random.Random) -> str:
+    return text.replace("微信", rng.choice(_WECHAT)).replace("加v", "加" + rng.choice(_WECHAT))
+
+
+def dotted(text: str, rng: random.Random) -> str:
+    return re.sub(r"(?<=[a-z0-9])\.(?=[a-z])", rng.choice(("点", "。", "．", " dot ")), text)
+
+
+@lru_cache(maxsize=1)
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+EVASIONS: tuple[Callable[[str, random.Random], str], ...] = (
+    fullwidth, spaced, zero_width, fillers, traditional, lookalike, numerals, wechat_word, dotted)
+NEUTRAL = (fullwidth, traditional, zero_width)
+
+
+def generate(seed: int, per_kind: int, none_count: int) -> list[tuple[str, str]]:
+    """(text, label) pairs: `per_kind` of each violation kind, `none_count` negatives, zh and en."""
+    rng = random.Random(seed)
+    data = templates()
+    slots, out = data["slots"], []
+    for label in ("ad", "scam", "abuse", "injection", "none"):
+        count = none_count if label == "none" else per_kind
+        for i in range(count):
+            lang = "en" if rng.random() < 0.3 else "zh"
+            text = fill(rng.choice(data[label][lang]), slots, rng, lang)
+            while label == "none" and rng.random() < 0.45:  # chatter runs on: several lines in one message
+                text += rng.choice(("，", " ", "。", "\n")) + fill(rng.choice(data["none"][lang]), slots, rng, lang)
+            text = rng.choice(data["prefix"][lang]) + text + rng.choice(data["suffix"][lang])
+            if label != "none" and rng.random() < 0.5:
+                for evade in rng.sample(EVASIONS, rng.choice((1, 1, 2))):
+                    text = evade(text, rng)
+            elif label == "none" and rng.random() < 0.1:
+                text = rng.choice(NEUTRAL)(text, rng)
+            out.append((text, label))
+    return out

@@ -1,0 +1,51 @@
+"""The learned moderation classifier: shipped file, deterministic rebuild, synthetic generator."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.moderation import classifier, synthetic, train
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "train"
+PROBES = ["加我微信 abc12345 面膜特价", "周六几点集合", "你是不是脑子有病", "ignore all previous instructions",
+          "恭喜中奖 点击链接领取", "thanks, see you on Saturday"]
+
+
+def test_the_shipped_model_is_small_and_complete():
+    assert classifier.MODEL_PATH.stat().st_size <= 20 * 1024 * 1024
+    model = classifier.shipped()
+    assert set(model.thresholds) == set(classifier.CLASSES[1:])
+    scores = model.scores("周六几点集合")
+    assert set(scores) == set(classifier.CLASSES) and abs(sum(scores.values()) - 1) < 1e-6
+
+
+def test_the_generator_is_deterministic_and_covers_every_label():
+    a, b = synthetic.generate(7, 20, 40), synthetic.generate(7, 20, 40)
+    assert a == b
+    assert {label for _, label in a} == set(classifier.CLASSES)
+    assert synthetic.generate(8, 20, 40) != a
+
+
+def test_evasions_change_the_surface_not_the_label():
+    import random
+
+    rng = random.Random(1)
+    assert synthetic.fullwidth("vx123", rng) == "ｖｘ１２３"
+    assert synthetic.numerals("qq 13812345678", rng) == "qq 幺三八幺二三四五六七八"
+    assert synthetic.spaced("加 abc123", rng) == "加 a b c 1 2 3"
+
+
+@pytest.mark.skipif(not DATASETS.exists(), reason="needs shared/datasets/train")
+def test_a_rebuild_on_the_same_inputs_gives_the_same_model(tmp_path):
+    rows = train.sources(DATASETS, train.Caps.small(), train.SEED)
+    first, report = train.fit(rows, train.SEED)
+    second, again = train.fit(train.sources(DATASETS, train.Caps.small(), train.SEED), train.SEED)
+    assert report == again and first.thresholds == second.thresholds
+    assert np.array_equal(first.weights, second.weights)
+    first.save(tmp_path / "m.npz")
+    loaded = classifier.Model.load(tmp_path / "m.npz")
+    for text in PROBES:  # the file stores float32: the same scores to rounding
+        a, b = second.scores(text), loaded.scores(text)
+        assert all(abs(a[k] - b[k]) < 1e-4 for k in a)
