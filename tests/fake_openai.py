@@ -31,7 +31,15 @@ class Garbage:
     body: bytes = b"<html>502 bad gateway</html>"  # a 200 whose body is not a chat completion
 
 
-Behaviour = Reply | Fail | Garbage
+@dataclass(frozen=True)
+class Trickle:
+    """A 200 whose body arrives one byte at a time: each read is quick, the whole never is."""
+
+    text: str = "ok"
+    byte_every_s: float = 0.2
+
+
+Behaviour = Reply | Fail | Garbage | Trickle
 
 
 class FakeOpenAI:
@@ -84,9 +92,24 @@ class FakeOpenAI:
                     self._send(behaviour.status, json.dumps(payload).encode(), {"retry-after-ms": "20"})
                 elif isinstance(behaviour, Garbage):
                     self._send(200, behaviour.body)
+                elif isinstance(behaviour, Trickle):
+                    self._trickle(json.dumps(_completion(body, Reply(behaviour.text))).encode(), behaviour.byte_every_s)
                 else:
                     time.sleep(behaviour.delay_s)
                     self._send(200, json.dumps(_completion(body, behaviour)).encode())
+
+            def _trickle(self, data: bytes, every_s: float) -> None:
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    for i in range(len(data)):
+                        self.wfile.write(data[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(every_s)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def _send(self, status: int, data: bytes, headers: dict | None = None) -> None:
                 try:

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit, urlunsplit
 from agent import patterns
 
 _URL = patterns.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
-# loggers that write request URLs: the HTTP client under openai, and openai's own debug lines
-NOISY_LOGGERS = ("httpx", "openai._base_client", "openai")
+# loggers that write request URLs: the HTTP client under openai (httpx, or httpx2 for openai 3) and
+# openai's own debug lines
+NOISY_LOGGERS = ("httpx", "httpx2", "openai._base_client", "openai")
 
 
 def safe_url(url: str | None) -> str:
