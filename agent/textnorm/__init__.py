@@ -19,11 +19,12 @@ __all__ = ["normalize", "compact"]
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SPACES = patterns.compile(r"\s+")
-# separators between two Chinese characters carry nothing: "加 微 信", "加*微*信", "加-微-信"
-_BETWEEN_CJK = patterns.compile(rf"([{_CJK}])[\s*~|·•_./\\=#-]+([{_CJK}])")
-# three or more single letters or digits in a row, split by spaces or spacers: "w e i x i n", "1 3 8"
-_SINGLES = patterns.compile(r"\b[a-z0-9](?:[ *~|·•]+[a-z0-9]\b){2,}")
-_SPACER = patterns.compile(r"[ *~|·•]+")
+# separators between two Chinese characters (or spaces between one and a digit) carry nothing:
+# "加 微 信", "加*微*信", "加.微.信", "电话 1 三 8"; "abc_1_ 谢谢" keeps the id's own "_"
+_SEP = r"[\s*~|·•./\\=#]+"  # not _ or -: ids keep theirs ("a零零_零")
+_BETWEEN_CJK = patterns.compile(rf"([{_CJK}]){_SEP}([{_CJK}])|([{_CJK}])[\s*~|·•]+([0-9])|([0-9])[\s*~|·•]+([{_CJK}])")
+# spacers that split the characters of one word: "w e i x i n", "1*3*8", "一 三 八"
+_SPACERS = patterns.compile(r"([ *~|·•]+)")
 # a dot written as 点, 。, (dot) or [.] between domain labels
 _DOT_WORD = r"\s*(?:点|。|\(点\)|\(dot\)|\[dot\]|\[\.\]|\(\.\)|\sdot\s)\s*"
 _DOMAIN = patterns.compile(rf"[a-z0-9][a-z0-9-]*(?:(?:\.|{_DOT_WORD})[a-z0-9][a-z0-9-]*)*{_DOT_WORD}[a-z]{{2,}}\b")
@@ -41,30 +42,61 @@ def _t2s():
 
 @cache
 def _numeral_run() -> patterns.Pattern:
-    return patterns.compile(f"[0-9oil{''.join(lexicon.numerals())}]{{5,}}")
+    digit = f"[0-9oil{''.join(lexicon.numerals())}]"
+    return patterns.compile(f"{digit}{{3,}}(?:[ -]{digit}{{3,}})*")  # whole, or grouped "一三八 零零一三 …"
 
 
 @cache
 def _after_contact() -> patterns.Pattern:
-    """A contact word, fillers, then either an id with numerals in it or a run of digit-sounding characters."""
+    """A contact word, fillers, then an id with numerals in it ("abc五二零"), a number partly in numerals
+    ("1三8…", however short) or a run of digit-sounding characters ("巴巴伞溜久")."""
     numerals = "".join(lexicon.numerals())
     sounds = "".join(lexicon.sound_digits())
     return patterns.compile(
-        rf"({lexicon.contact_source()}){lexicon.FILLER}*([a-z][a-z0-9_{numerals}-]*[{numerals}][a-z0-9_{numerals}-]*|[{sounds}]{{5,}})"
+        rf"({lexicon.contact_source()}){lexicon.FILLER}*"
+        rf"([a-z][a-z0-9_{numerals}-]*[{numerals}][a-z0-9_{numerals}-]*|[{sounds}]{{5,}}|[0-9{numerals}]*[{numerals}][0-9{numerals}]*)"
     )
 
 
+def _edge_run(word: str, edge: int) -> int:
+    """How many letters/digits of one script (ASCII or not) `word` starts with (edge 0) or ends with
+    (edge -1): "是1" ends with one ASCII digit."""
+    chars = word if edge == 0 else word[::-1]
+    if not chars or not chars[0].isalnum():
+        return 0
+    n = 0
+    for c in chars:
+        if not c.isalnum() or c.isascii() != chars[0].isascii():
+            break
+        n += 1
+    return n
+
+
+def _join_singles(s: str) -> str:
+    """Three or more single letters, digits or Chinese characters in a row, split by spacers, are one
+    word: "w e i x i n" → "weixin". A lone "a" or "I" between real words keeps its spaces."""
+    parts = _SPACERS.split(s)  # word, spacer, word, spacer, ...
+    words = parts[::2]
+    # a gap joins two single characters: the last of "微信:1" and the first of "n: abc" count as single
+    gap = [False] + [_edge_run(words[i - 1], -1) == 1 and _edge_run(words[i], 0) == 1 for i in range(1, len(words))] + [False]
+    out = [words[0]]
+    for i in range(1, len(words)):
+        run = gap[i] and (gap[i - 1] or gap[i + 1])
+        out.append(words[i] if run else parts[2 * i - 1] + words[i])
+    return "".join(out)
+
+
 def _squeeze(s: str) -> str:
-    s = _SPACES.sub(" ", s).strip()
+    s = _join_singles(_SPACES.sub(" ", s).strip())
     for _ in range(2):  # matches overlap on the shared character: "加 微 信" needs two passes
-        s = _BETWEEN_CJK.sub(r"\1\2", s)
-    return _SINGLES.sub(lambda m: _SPACER.sub("", m.group(0)), s)
+        s = _BETWEEN_CJK.sub(lambda m: "".join(g for g in m.groups() if g), s)
+    return s
 
 
 def _domains(s: str) -> str:
     if not any(w in s for w in ("点", "。", "dot", "[.]", "(.)")):
         return s
-    from agent.moderation.links import find_links  # TLD-aware: "3点com" is not a domain, "abc点com" is
+    from agent.moderation.links import find_links  # TLD-aware: only a real top-level domain makes a domain
 
     def dotted(m: patterns.Match) -> str:
         candidate = _DOT_SEP.sub(".", m.group(0))
@@ -77,6 +109,12 @@ def _read_digits(token: str, table: dict[str, str]) -> str:
     return "".join(table.get(c, c) for c in token)
 
 
+def _lone_edge_numeral(token: str, numerals: dict[str, str]) -> bool:
+    """One Chinese numeral at the edge of a digit run is a word, not a digit: "5000一个月", "一12345"."""
+    found = [i for i, c in enumerate(token) if c in numerals]
+    return len(found) == 1 and found[0] in (0, len(token) - 1)
+
+
 def _numeral_runs(s: str) -> str:
     """Runs of five or more numerals/digits (with O/l lookalikes) read as digits, where that is safe:
     never inside an English word, and a run led by a lookalike letter only when it reads as a mobile number."""
@@ -87,14 +125,15 @@ def _numeral_runs(s: str) -> str:
         token, start, end = m.group(0), m.start(), m.end()
         if (start and s[start - 1].isascii() and s[start - 1].isalpha()) or (end < len(s) and s[end].isascii() and s[end].isalpha()):
             continue
-        letters = sum(c in _LOOKALIKE_DIGITS for c in token)
-        cn = sum(c in numerals for c in token)
-        if not (letters or cn):
+        groups = token.replace("-", " ").split(" ")
+        whole = "".join(groups)
+        letters = sum(c in _LOOKALIKE_DIGITS for c in whole)
+        cn = sum(c in numerals for c in whole)
+        if not (letters or cn) or _lone_edge_numeral(whole, numerals) or any(set(g) <= _LOOKALIKE_DIGITS.keys() for g in groups):
             continue
-        digits = _read_digits(token, table)
-        phone = _PHONE.fullmatch(digits) is not None
-        if phone or (len(token) - letters >= 5 and (letters == 0 or not token[0].isalpha()) and letters <= len(token) - letters):
-            out.append(s[last:start] + digits)
+        phone = _PHONE.fullmatch(_read_digits(whole, table)) is not None
+        if phone or (len(whole) - letters >= 5 and (letters == 0 or not whole[0].isalpha()) and letters <= len(whole) - letters):
+            out.append(s[last:start] + _read_digits(token, table))
             last = end
     return "".join(out) + s[last:] if out else s
 
@@ -103,8 +142,12 @@ def _contact_numerals(s: str) -> str:
     """After a contact word, numerals inside an id and digit-sounding characters (巴 for 8) read as digits."""
     sounds = lexicon.sound_digits()
 
+    numerals = lexicon.numerals()
+
     def read(m: patterns.Match) -> str:
         whole, handle = m.group(0), m.group(2)
+        if len(handle) < 5 or (_lone_edge_numeral(handle, numerals) and any(c.isascii() for c in handle)):
+            return whole  # "微信一下", "abc123一起": a word after the handle, not a digit of it
         return whole[: len(whole) - len(handle)] + _read_digits(handle, sounds)
 
     return _after_contact().sub(read, s)

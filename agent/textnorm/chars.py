@@ -36,6 +36,11 @@ def _lookalikes() -> dict[int, str]:
         if looks:
             letters = [c for c in looks if c.isalpha()]
             out[ord(char)] = (letters or looks)[0]
+    # the table is applied after NFKC, which turns some lookalikes into another character (ϲ → ς)
+    for cp, ascii_char in list(out.items()):
+        folded = unicodedata.normalize("NFKC", chr(cp))
+        if len(folded) == 1 and not folded.isascii():
+            out.setdefault(ord(folded), ascii_char)
     return out
 
 

@@ -21,7 +21,7 @@ _DIGIT_READINGS = {"ling": 0, "yi": 1, "yao": 1, "er": 2, "san": 3, "si": 4, "wu
 _COMMON_NOT_NUMERALS = set("参參")  # numeric in Unicode (a form of 三) but a common word character
 SPACERS = r"[ *~|·•.\-]"  # what may separate the syllables of a pinyin word
 # what may stand between a contact word and its handle: "微信号：", "qq是", "tg @", "vx 我的"
-FILLER = r"(?:\s|[:=@#>]|号码|号|是|为|我的|我|id|账号)"
+FILLER = r"(?:\s|[:=@#>*~|·•]|号码|号|是|为|我的|我|id|账号)"
 
 
 @cache
@@ -52,11 +52,14 @@ def canonical_pattern() -> patterns.Pattern:
     for word in data["pinyin"]:
         spelled.append(f"{SPACERS}*".join(patterns.escape(s) for s in lazy_pinyin(word)))
     spelled.sort(key=len, reverse=True)
-    return patterns.compile("|".join(map(patterns.escape, chinese)) + r"|\b(?:" + "|".join(spelled) + r")\b")
+    # a pinyin word may run straight into digits: "koukou10000"
+    return patterns.compile("|".join(map(patterns.escape, chinese)) + r"|\b(?:" + "|".join(spelled) + r")(?:\b|[0-9])")
 
 
 def canonical(form: str) -> str:
     """The canonical word for a matched form (spacers between pinyin syllables ignored)."""
+    if form[-1].isdigit():
+        return canonical(form[:-1]) + form[-1]
     key = form.lower()
     forms = canonical_forms()
     if key in forms:
@@ -73,9 +76,9 @@ def contact_words() -> dict[str, tuple[str, ...]]:
 
 def contact_source(kind: str | None = None) -> str:
     """Pattern source for the contact words of one kind (or all); ASCII words only at a word start,
-    so "v" is found in "加v" and "+v" but not inside "dev"."""
+    so "v" is found in "加v" and "+v" but not inside "dev", and their letters may be spaced ("v x")."""
     words = contact_words()[kind] if kind else sorted({w for ws in contact_words().values() for w in ws}, key=len, reverse=True)
-    return "|".join(rf"\b{patterns.escape(w)}" if w.isascii() else patterns.escape(w) for w in words)
+    return "|".join(r"\b" + f"{SPACERS}?".join(map(patterns.escape, w)) if w.isascii() else patterns.escape(w) for w in words)
 
 
 @cache

@@ -1,0 +1,68 @@
+"""The normalised view undoes one evasion per operation, and leaves ordinary text readable."""
+from __future__ import annotations
+
+import pytest
+
+from agent.moderation.text import Text
+from agent.textnorm import compact, normalize
+
+
+@pytest.mark.parametrize("written, read", [
+    ("ＡＢＣ１２３", "abc123"),                 # full-width → half-width, lower case
+    ("раураl", "paypal"),                        # Cyrillic lookalikes → Latin
+    ("❸❹❺", "345"),                              # digits of other sets
+    ("a\u200bb\u200dc\ufeffd", "abcd"),          # zero-width marks dropped
+    ("s̶a̶l̶e̶", "sale"),                          # combining overlays dropped
+    ("說話", "说话"),                             # traditional → simplified
+    ("加 ✨ 好 ✨ 友", "加好友"),                   # decoration between Chinese characters
+    ("加*好*友", "加好友"),
+    ("s a l e today", "sale today"),             # spaced-out letters joined
+    ("1 2 3 4 5 6", "123456"),
+])
+def test_each_operation(written, read):
+    assert normalize(written) == read
+
+
+@pytest.mark.parametrize("written", ["wei xin", "WeiXin", "w e i x i n", "喂心", "威信", "微信"])
+def test_forms_of_wechat_read_as_the_word(written):
+    assert normalize(f"加{written}聊") .replace(" ", "") == "加微信聊"
+
+
+@pytest.mark.parametrize("written, read", [
+    ("打 幺三九 一二三四 五六七八", "13912345678"),
+    ("打 壹叁玖壹贰叁肆伍陆柒捌", "13912345678"),
+    ("打 ①③⑨①②③④⑤⑥⑦⑧", "13912345678"),
+    ("打 l39l2345678", "13912345678"),
+])
+def test_numerals_in_a_number_read_as_digits(written, read):
+    assert compact(written) == "打" + read
+
+
+@pytest.mark.parametrize("text", [
+    "一五一十地说清楚", "工资5000一个月", "下午3点30分", "九九八十一难", "微信一下子就卡了", "三三两两来了",
+])
+def test_numerals_in_words_stay_words(text):
+    assert normalize(text) == text
+
+
+@pytest.mark.parametrize("written, read", [
+    ("看 example点com 的说明", "看 example.com 的说明"),
+    ("shop。example。cn/a", "shop.example.cn/a"),
+    ("site (dot) org", "site.org"),
+])
+def test_dots_written_as_words(written, read):
+    assert normalize(written) == read
+
+
+def test_dot_word_without_a_top_level_domain_is_not_a_dot():
+    assert normalize("abc点xyzzy") == "abc点xyzzy"
+
+
+def test_english_keeps_its_word_spaces():
+    text = "I think a good plan is to meet at 10 am"
+    assert normalize(text) == text.lower()
+    assert "plan is" in Text(raw=text).folded and "planis" in Text(raw=text).compact
+
+
+def test_empty_and_whitespace():
+    assert normalize("") == "" and normalize("  \u200b ") == ""
