@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
+from agent import quoting
 from agent.channels import wechaty_compat
 from agent.channels.base import scrub, scrubbed
 from agent.channels.binding import RoomBook, RoomInfo
@@ -492,13 +493,22 @@ class WechatyChannel:
                 log.info("sending failed (%s); retrying after reconnect", str(exc) or type(exc).__name__)
                 await asyncio.sleep(0.05)
 
+    async def _mentionable(self, contact_id: str) -> bool:
+        """WeChat writes "@<display name>" into the post: a name that advertises (a link, handle, @all,
+        number; agent.quoting) is not mentioned, or the bot would post the member's advert itself."""
+        contact = self._bot.Contact.load(contact_id)
+        with contextlib.suppress(Exception):
+            await contact.ready()
+        return quoting.contact_free(contact.name if contact.is_ready() else "")
+
     async def _perform(self, action: Action) -> None:
         from wechaty_puppet import FileBox
 
         bot = self._bot
         if isinstance(action, Say):
             room = bot.Room.load(self._room_id(action.group_id))
-            await room.say(action.text, mention_ids=list(action.mentions) or None)
+            mentions = [c for c in action.mentions if await self._mentionable(c)]
+            await room.say(action.text, mention_ids=mentions or None)
         elif isinstance(action, Whisper):
             contact = bot.Contact.load(action.contact_id)
             await contact.ready()

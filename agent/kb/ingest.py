@@ -169,11 +169,22 @@ def _sections(text: str, markdown: bool) -> list[tuple[str, list[str], str]]:
     return out
 
 
+def uncommented(text: str) -> str:
+    """Markdown without its HTML comments: invisible to a reader, so not knowledge to quote (the
+    who-and-when note under an entry added in chat was answered to members as part of the entry)."""
+    out, at = [], 0
+    while (start := text.find("<!--", at)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
+        out.append(text[at:start])
+        at = end + 3
+    return "".join(out) + text[at:]
+
+
 def chunk_text(scope: str, file: str, text: str, chunk_size: int, chunk_overlap: int,
                content_hash: str = "") -> list[Chunk]:
     """Chunks of one file's text; `file` decides Markdown (by suffix) and goes into the metadata."""
     content_hash = content_hash or file_hash(text.encode("utf-8"))
     markdown = not file.lower().endswith(".txt")
+    text = uncommented(text) if markdown else text
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_size, chunk_overlap=min(chunk_overlap, chunk_size // 2),
         separators=_SEPARATORS, keep_separator="end", strip_whitespace=True,
