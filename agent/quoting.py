@@ -30,7 +30,9 @@ WINDOW = 6  # words looked at together when a contact detail is spread over seve
 
 # a word: a run of Chinese characters, or a run of anything else but spaces
 _WORD = patterns.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\s\u3400-\u9fff\uf900-\ufaff]+")
-_FAQ_MARK = patterns.compile(r"(^|[\s，,。；;：:！!？?、（(【])(q|a|ｑ|ａ|问|答)\s?[:：]", patterns.I)
+_FAQ_MARK = patterns.compile(
+    r"(^|[\s，,。；;：:！!？?、（(【])(q\d{0,2}|a\d{0,2}|ｑ|ａ|问\d{0,2}|答\d{0,2}|问题|答案|question|answer)\s?[:：]",
+    patterns.I)
 _LEADING = patterns.compile(r"^(?:[#›｜•·]+\s*|[-+=]\s|\d{1,3}[.)、]\s)+")
 _SPACES = patterns.compile(r"\s+")
 # characters that make Markdown structure or HTML, and their inert stand-ins ("" drops the character)

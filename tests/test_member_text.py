@@ -35,7 +35,7 @@ FALLBACK = "新朋友"
 # ---- independent readers of a post or a file ------------------------------------------------------
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
-_FAQ_ANYWHERE = re.compile(r"(?:^|[\s*])(?:Q|A|问|答)\s?[:：]", re.I)
+_FAQ_ANYWHERE = re.compile(r"(?:^|[\s*])(?:Q\d*|A\d*|问\d*|答\d*|问题|答案|question|answer)\s?[:：]", re.I)
 _LIST_OR_TABLE = re.compile(r"^\s*(?:[-*+]\s|\d{1,3}[.)]\s|\|)")
 _MD_LINK = re.compile(r"\]\(")
 
@@ -84,6 +84,7 @@ _PHONE = st.one_of(st.from_regex(r"1[3-9]\d{9}", fullmatch=True),
                    st.just("一三九零零一三九零零零"))
 _AT = st.sampled_from(["@所有人", "@all", "＠所有人", "@ 所有人", "@everyone"])
 _FAQ = st.builds("{}{}{}".format, st.sampled_from(["**Q：", "Q:", "问：", "答：", "A：", "**问：", "Ｑ：", "- Q: ",
+                                                   "Q1：", "问题：", "Question: ", "答案：",
                                                    "### ", "# ", "> ", "1. ", "| "]),
                  _CJK, st.sampled_from(["", "？", "**", "？**", " |"]))
 _PIECE = st.one_of(_CJK, _CJK.map(lambda s: s + "？"), _LINK, _HANDLE, _PHONE, _AT, _FAQ,
