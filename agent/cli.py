@@ -6,16 +6,21 @@ import logging
 import sys
 from pathlib import Path
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from agent.settings import ConfigError, Settings, load_settings
+if TYPE_CHECKING:
+    from agent.settings import ConfigError, Settings
+
+# Imported here: typer, rich and click only. Everything else is imported inside the command that uses it,
+# so `steward --help` and every `--help` stay fast (tests/test_cli_imports.py holds that).
 
 err = Console(stderr=True)
+CONFIG_HELP = "Config folder: settings.yaml and groups/ (relative paths in it resolve from its parent)."
 
 
 def config_exit(exc: ConfigError) -> NoReturn:
@@ -33,8 +38,12 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
-            config_exit(exc)
+        except Exception as exc:
+            # a ConfigError can only come from agent.settings, so it is loaded if one was raised
+            settings = sys.modules.get("agent.settings")
+            if settings is not None and isinstance(exc, settings.ConfigError):
+                config_exit(exc)
+            raise
 
 
 app = typer.Typer(cls=_Commands, help="群管家 Qun Steward: an offline-first assistant for WeChat group owners.",
@@ -42,6 +51,10 @@ app = typer.Typer(cls=_Commands, help="群管家 Qun Steward: an offline-first a
 
 
 def settings_or_exit(config: Path) -> Settings:
+    from agent import envfile
+    from agent.settings import ConfigError, load_settings
+
+    envfile.load(config)
     try:
         return load_settings(config)
     except ConfigError as exc:
@@ -85,8 +98,10 @@ def _mount() -> None:
     from agent.analytics.cli import register as register_analytics
     from agent.channels.cli import register as register_channels
     from agent.moderation.cli import register as register_moderation
+    from agent.onboard.cli import register as register_onboard
     from agent.theme.cli import register as register_theme
 
+    register_onboard(app)
     app.add_typer(kb_app, name="kb", help="Sync, search and inspect the knowledge base.")
     register_channels(app)
     register_moderation(app)
@@ -112,7 +127,7 @@ def _app_for(config: Path, group: str | None, ephemeral: bool = False):
 def demo(
     group: str = typer.Option("demo", "--group", "-g", help="Group id from config/groups."),
     script: Path = typer.Option(Path("config/demo_script.yaml"), "--script", help="The scripted conversation."),
-    config: Path = typer.Option(Path("config"), "--config"),
+    config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
 ):
     """Play a scripted group conversation through the pipeline and print the transcript."""
     from agent.simulate import demo as play
@@ -127,7 +142,7 @@ def demo(
 @app.command()
 def chat(
     group: str = typer.Option("demo", "--group", "-g", help="Group id from config/groups."),
-    config: Path = typer.Option(Path("config"), "--config"),
+    config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
 ):
     """A terminal group chat: type as a member and see the bot's decisions and replies."""
     from agent.simulate import chat as talk

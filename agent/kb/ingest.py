@@ -126,14 +126,15 @@ def file_hash(data: bytes) -> str:
 
 
 def knowledge_files(folder: Path) -> dict[str, Path]:
-    """Knowledge files under `folder`, keyed by their posix path relative to it (hidden files skipped)."""
+    """Knowledge files under `folder`, keyed by their posix path relative to it. Hidden names and names
+    starting with "_" are skipped: the latter are the operator's notes (`steward init` writes _README.md)."""
     if not folder.is_dir():
         return {}
     found = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if path.is_file() and path.suffix.lower() in SUFFIXES and not any(
-            p.startswith(".") for p in rel.parts
+            p.startswith((".", "_")) for p in rel.parts
         ):
             found[rel.as_posix()] = path
     return found
