@@ -305,3 +305,20 @@ async def test_the_wechat_channel_does_not_mention_a_member_whose_name_advertise
     by_mention = {s.mentions: s.text for s in sent}
     assert by_mention[()] == "收到" and not leaks(by_mention[()])
     assert by_mention[(plain,)].startswith("@阿杰")
+
+
+def test_warnings_case_file_and_removal_notice_never_carry_a_spammers_name(app):
+    """A member named like an advert posts links until a case opens and an owner removes them:
+    no warning, case file or removal notice repeats the name (the case file to the owners quotes
+    the offending message as evidence, by design; the group posts carry nothing of it)."""
+    chat = Chat(app)
+    spammer, name = "wxid_spam_case", "@所有人 加V fastrun88 领福利"
+    said = [chat.say(spammer, f"新手福利 t.cn/Ab{i}Cd{i}x 点进去看看", name=name) for i in range(3)]
+    assert all(d.kind == DecisionKind.VIOLATION for d in said), [d.kind for d in said]
+    case_id = said[-1].detail["case"]
+    decided = chat.say(chat.owner, f"/case {case_id} kick")
+    out = [p for d in [*said, decided] for p in posts(d)]
+    in_group = [a.text for d in [*said, decided] for a in d.actions if isinstance(a, Say)]
+    assert any(FALLBACK in p for p in posts(decided)), posts(decided)
+    assert all("fastrun88" not in p and "领福利" not in p for p in out), out
+    assert all(not leaks(p) for p in in_group), in_group
