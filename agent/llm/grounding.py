@@ -15,10 +15,10 @@ from agent.kb.tokenize import content_tokens, normalize
 
 SUPPORT = 0.6  # share of an answer's content words that its cited passages must hold
 # a negation flips a passage's words into the opposite answer ("不用换" from "换"): each one the
-# reply says must be the passages' too (in Chinese the negator with the word it negates)
+# reply says, the negator with the word it negates, must be the passages' too
 _NEGATED_ZH = patterns.compile(r"[不没无别未勿非][\u4e00-\u9fff]")
 _COURTESY = ("不用担心", "别担心", "不客气", "不用谢", "不好意思")  # negate nothing the passages say
-_NEGATORS_EN = patterns.compile(r"\b(?:not|no|never|cannot|can't|don't|doesn't|won't|isn't|aren't|nobody|nothing|none)\b")
+_NEGATED_EN = patterns.compile(r"\b(?:not|no|never|cannot|can't|don't|doesn't|won't|isn't|aren't)\s+[a-z]+")
 # where a citation starts: (来源：faq.md), (source: faq.md)
 _CITE = patterns.compile(r"(?:来源|出处|出自|参考|引用|依据|sources?|ref(?:erence)?s?)\s*[:：]")
 
@@ -78,9 +78,7 @@ def unsupported(reply: str, cited: list[Passage], question: str) -> str | None:
     body = normalize(_body(reply, cited))
     for phrase in _COURTESY:
         body = body.replace(phrase, " ")
-    for negation in _NEGATED_ZH.findall(body):
+    for negation in _NEGATED_ZH.findall(body) + _NEGATED_EN.findall(body):
         if negation not in known:
             return f"not supported by its sources (negation {negation!r})"
-    if _NEGATORS_EN.search(body) and not _NEGATORS_EN.search(known):
-        return "not supported by its sources (a negation)"
     return None
