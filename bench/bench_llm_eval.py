@@ -3,8 +3,8 @@ configured one. Prints answer accuracy, invented answers, unknown recall, LLM ca
 messages, and latency; asserts nothing.
 
 Run: .venv/bin/python bench/bench_llm_eval.py [FOLDER] [--config DIR]
-For the local model: llm.provider local in DIR/settings.yaml (a generous timeout_s: a 1.5B model on
-2 cores needs tens of seconds for a long prompt) and STEWARD_LOCAL_MODEL, or the model in the data
+For the local model: llm.provider local in DIR/settings.yaml (a generous timeout_s and reply_deadline_s:
+a 1.5B model on 2 cores needs tens of seconds for a long prompt) and STEWARD_LOCAL_MODEL, or the model in the data
 folder the install script filled.
 """
 from __future__ import annotations
