@@ -14,6 +14,7 @@ A display name that carried any of those is replaced whole by a neutral form the
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from agent import patterns
 from agent.answering.questions import clean, focus, shape
@@ -117,6 +118,7 @@ def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
     return clip(mask(inline(text[:SOURCE_LIMIT])[: 2 * limit + 40]), limit)
 
 
+@lru_cache(maxsize=2048)  # the gap inbox re-reads the same questions for every /gaps, /answer and digest
 def asking_clause(text: str, limit: int = QUOTE_LIMIT) -> str:
     """The question a member asked, quoted: from the first line that asks something (a pasted FAQ or
     notice below it is not the question), only its asking clauses (see answering.questions.focus)."""
