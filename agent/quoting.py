@@ -44,6 +44,7 @@ _INERT = str.maketrans({"*": "", "`": "", "~": "", "[": "【", "]": "】", "<": 
 def carried(text: str) -> list[str]:
     """The links, handles, calls to contact privately, @all and contact numbers in `text`, as the
     moderation's detectors and the reply guard's extractors read them (the normalised view)."""
+    text = "".join(c for c in text if not "\ud800" <= c <= "\udfff")  # a lone surrogate has no UTF-8 form
     view, seen = vouch.view(text), Text(raw=text)
     found = [*vouch.links(view), *vouch.handles(view), *sorted(vouch.numbers(view)[0])]
     found += [m.group() for pattern in (HANDLE, CONTACT) for m in pattern.finditer(seen.compact) if m.group()]

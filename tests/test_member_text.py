@@ -104,7 +104,7 @@ def test_a_name_that_advertises_is_welcomed_as_the_neutral_form(name):
 
 
 @pytest.mark.parametrize("name,shown", [("阿杰", "阿杰"), ("Lily 🏃", "Lily 🏃"), ("## 老周", "老周"),
-                                        ("小王\n**Q：x**", "小王 x")])
+                                        ("小王\n**Q：x**", "小王 x"), ("阿\ud800杰", "阿杰")])
 def test_an_ordinary_name_is_kept_and_inlined(name, shown):
     assert quoting.display_name(name, FALLBACK) == shown
 
