@@ -18,16 +18,17 @@ from pathlib import Path
 
 import yaml
 
+from agent import patterns
 from agent.events import Decision, DecisionKind, Kind, Member, Message
 from agent.mentions import MentionParser
 from agent.settings import GroupConfig, Settings
 
 # "群助手叫“小运”" / "the bot is called 'Sunny'": how a group's description names its assistant
-_BOT_NAME = re.compile(r"(?:助手|机器人|bot|assistant)[^“\"「'\n]{0,12}[“\"「']([^”\"」'\n]{1,16})[”\"」']", re.I)
+_BOT_NAME = patterns.compile(r"(?:助手|机器人|bot|assistant)[^“\"「'\n]{0,12}[“\"「']([^”\"」'\n]{1,16})[”\"」']", re.I)
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
+    return patterns.sub(r"\s+", "", text).lower()
 
 
 def group_names_bot(group: GroupConfig) -> bool:

@@ -4,8 +4,8 @@ Real channels resolve mentions to contact ids themselves; text-only sources need
 """
 from __future__ import annotations
 
-import re
 
+from agent import patterns
 from agent.settings import GroupConfig
 
 
@@ -22,7 +22,7 @@ class MentionParser:
 
     def parse(self, text: str) -> tuple[tuple[str, ...], bool]:
         ids, to_bot = [], False
-        for at in re.finditer(r"@", text):
+        for at in patterns.finditer(r"@", text):
             rest = text[at.end():]
             if self.bot and rest.startswith(self.bot):
                 to_bot = True
@@ -32,6 +32,6 @@ class MentionParser:
                     ids.append(cid)
                     break
             else:
-                if self.guess_bot and re.match(r"[^\s@]{1,16}", rest):
+                if self.guess_bot and patterns.match(r"[^\s@]{1,16}", rest):
                     to_bot = True
         return tuple(ids), to_bot

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
+from agent import patterns
 from agent.analytics import charts, wording
 from agent.analytics.days import last_days, local_day
 from agent.analytics.funnel import summary
 from agent.events import Message, Say, SendImage, Whisper
 
 MAX_DAYS = 90
-_DAYS = re.compile(r"(\d+)\s*(?:d|天|日|days?)?", re.I)
-_MONTH = re.compile(r"月|month", re.I)
+_DAYS = patterns.compile(r"(\d+)\s*(?:d|天|日|days?)?", re.I)
+_MONTH = patterns.compile(r"月|month", re.I)
 
 
 def period(text: str) -> int:

@@ -10,17 +10,18 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from agent import patterns
 from agent.answering.questions import _cues
 from agent.kb.tokenize import normalize
 
-_ALTERNATIVE = re.compile(r"([\u4e00-\u9fa5A-Za-z0-9]{1,6})还是([\u4e00-\u9fa5A-Za-z0-9]{1,6})")
-_FILLER = re.compile(r"^(是|在|用|放|做)|(做|比较好|好|的|呢|啊)+$")
+_ALTERNATIVE = patterns.compile(r"([\u4e00-\u9fa5A-Za-z0-9]{1,6})还是([\u4e00-\u9fa5A-Za-z0-9]{1,6})")
+_FILLER = patterns.compile(r"^(是|在|用|放|做)|(做|比较好|好|的|呢|啊)+$")
 
 
 @lru_cache(maxsize=1)
-def _types() -> dict[str, tuple[re.Pattern, re.Pattern]]:
+def _types() -> dict[str, tuple[patterns.Pattern, patterns.Pattern]]:
     spec = _cues()["answer_types"]
-    return {k: (re.compile(v["ask"], re.I), re.compile(v["has"], re.I)) for k, v in spec.items()}
+    return {k: (patterns.compile(v["ask"], re.I), patterns.compile(v["has"], re.I)) for k, v in spec.items()}
 
 
 def asked_types(question: str) -> list[str]:
@@ -46,7 +47,7 @@ def has_alternative(question: str, passage: str) -> bool:
     return any(len(o) >= 1 and o in low for o in options)
 
 
-_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{1,12})[”\"」』]")
+_QUOTED = patterns.compile(r"[“\"「『]([^”\"」』]{1,12})[”\"」』]")
 
 
 def has_quoted(question: str, passage: str) -> bool:

@@ -11,18 +11,19 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from agent import patterns
 from agent.kb.tokenize import content_tokens, corpus_counts, normalize
 
-_SPLIT = re.compile(r"(?<=[。！？；!?;])|\n+")
-_FAQ_Q = re.compile(r"^\s*(?:\*\*)?\s*(?:Q|问)\s*[：:].*?$", re.M | re.I)
-_FAQ_A = re.compile(r"^\s*(?:A|答)\s*[：:]\s*", re.M | re.I)
-_MARKUP = re.compile(r"^\s*(?:[-*+]\s+|\d+[.、]\s*|#+\s*)|\*\*")
+_SENTENCE = patterns.compile(r"[^\n。！？；!?;]*[。！？；!?;]|[^\n。！？；!?;]+")  # or a line's unended rest
+_FAQ_Q = patterns.compile(r"^\s*(?:\*\*)?\s*(?:Q|问)\s*[：:].*?$", re.M | re.I)
+_FAQ_A = patterns.compile(r"^\s*(?:A|答)\s*[：:]\s*", re.M | re.I)
+_MARKUP = patterns.compile(r"^\s*(?:[-*+]\s+|\d+[.、]\s*|#+\s*)|\*\*")
 
 
 def _table_row(line: str) -> str:
     """'| 周二 | 19:30 | 间歇跑 |' → '周二，19:30，间歇跑'; separator rows vanish."""
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
-    return "" if all(re.fullmatch(r":?-{2,}:?", c) or not c for c in cells) else "，".join(c for c in cells if c)
+    return "" if all(patterns.fullmatch(r":?-{2,}:?", c) or not c for c in cells) else "，".join(c for c in cells if c)
 
 
 def sentences(text: str) -> list[str]:
@@ -30,7 +31,7 @@ def sentences(text: str) -> list[str]:
     text = _FAQ_A.sub("", _FAQ_Q.sub("", text))
     text = "\n".join(_table_row(l) if l.lstrip().startswith("|") else l for l in text.splitlines())
     out = []
-    for piece in _SPLIT.split(text):
+    for piece in _SENTENCE.findall(text):
         piece = _MARKUP.sub("", piece).strip()
         if len(piece) >= 2:
             out.append(piece)
@@ -45,7 +46,7 @@ def rarity(word: str) -> float:
 
 
 def _bigrams(text: str) -> set[str]:
-    t = re.sub(r"\W+", "", normalize(text))
+    t = patterns.sub(r"\W+", "", normalize(text))
     return {t[i:i + 2] for i in range(len(t) - 1)}
 
 
@@ -100,4 +101,4 @@ def best_sentences(question: str, passage: str, limit: int, heading: str = "", w
 
 def _end(sentence: str) -> str:
     """Join sentences with Chinese punctuation where the source line had none (bullets)."""
-    return sentence if re.search(r"[。！？；!?;.]$", sentence) else sentence + "；"
+    return sentence if patterns.search(r"[。！？；!?;.]$", sentence) else sentence + "；"

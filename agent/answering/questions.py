@@ -12,9 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from agent import patterns
 
-_EMOJI_CODE = re.compile(r"\[[^\[\]]{1,6}\]")  # [图片], [捂脸] as WeChat clients render them
-_MENTION = re.compile(r"@\S+\s?")
+_EMOJI_CODE = patterns.compile(r"\[[^\[\]]{1,6}\]")  # [图片], [捂脸] as WeChat clients render them
+_MENTION = patterns.compile(r"@\S+\s?")
 
 
 @lru_cache(maxsize=1)
@@ -40,16 +41,16 @@ def shape(text: str) -> QuestionShape:
     cues = _cues()
     zh, en = cues["zh"], cues["en"]
     mark = "?" in body or "？" in body
-    stripped = re.sub(r"[\s\W_]+$", "", low)
+    stripped = patterns.sub(r"[\s\W_]+$", "", low)
     ending = any(stripped.endswith(e) for e in zh["endings"])
-    ask = any(w in low for w in zh["ask"]) or any(re.search(rf"(^|\b){re.escape(w)}", low) for w in en["ask"])
+    ask = any(w in low for w in zh["ask"]) or any(patterns.search(rf"(^|\b){re.escape(w)}", low) for w in en["ask"])
     opinion = any(w in low for w in zh["opinion"]) or any(w in low for w in en["opinion"])
     seek = any(w in low for w in zh["seek"]) or any(w in low for w in en["seek"])
     is_question = mark or ending or ask or seek
     return QuestionShape(is_question=is_question, opinion=opinion and not seek, seeks_fact=is_question and (ask or seek or mark))
 
 
-_CLAUSE = re.compile(r"[\s，,。！!；;~～…]+")
+_CLAUSE = patterns.compile(r"[\s，,。！!；;~～…]+")
 
 
 def focus(text: str) -> str:

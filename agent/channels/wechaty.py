@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
+from agent import patterns
 from agent import quoting
 from agent.channels import wechaty_compat
 from agent.channels.base import scrub, scrubbed
@@ -38,7 +39,7 @@ log = logging.getLogger("steward.wechat")
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # larger images are passed on without bytes (moderation sees the kind)
 # A quoted reply as WeChat puppets render it in the text: 「name：quoted」, a dashed line, the reply.
-_QUOTE = re.compile(r"^「(?:[^：:\n]{1,64}[：:])?(?P<quote>.*?)」\n(?:- ?){3,}-?\n(?P<text>.*)$", re.S)
+_QUOTE = patterns.compile(r"^「(?:[^：:\n]{1,64}[：:])?(?P<quote>.*?)」\n(?:- ?){3,}-?\n(?P<text>.*)$", re.S)
 
 
 class ChannelConfigError(Exception):
@@ -403,7 +404,7 @@ class WechatyChannel:
 
     def _names_bot(self, text: str) -> bool:
         """Fallback for services that leave mention ids empty: "@<bot name>" in the text."""
-        return bool(self.self_name) and re.search(f"@{re.escape(self.self_name)}(\u2005|\\s|$)", text) is not None
+        return bool(self.self_name) and patterns.search(f"@{re.escape(self.self_name)}(\u2005|\\s|$)", text) is not None
 
     async def _strip_mentions(self, room: Any, text: str, mentions: tuple[str, ...]) -> str:
         """Mentions travel as ids; drop their "@name" from the text so routes read only the words."""
@@ -416,7 +417,7 @@ class WechatyChannel:
             with contextlib.suppress(Exception):
                 names.add(await room.alias(contact) or "")
         for name in sorted(filter(None, names), key=len, reverse=True):
-            text = re.sub(f"@{re.escape(name)}(\u2005|\\s|$)", "", text)
+            text = patterns.sub(f"@{re.escape(name)}(\u2005|\\s|$)", "", text)
         return text.strip()
 
     async def _extras(self, msg: Any, kind: Kind, text: str) -> tuple[str, str | None, bytes | None]:

@@ -5,6 +5,7 @@ import re
 from datetime import datetime, timedelta
 
 from agent import gaps, quoting
+from agent import patterns
 from agent.commands.parse import Parsed
 from agent.commands.specs import BY_NAME, SPECS, may_run
 from agent.events import Kick, Message, Say
@@ -17,7 +18,7 @@ CONFIRM_MINUTES = 5
 KB_CHAT_FILE = "added-in-chat.md"  # the curated file that entries added from chat go to
 GAPS_SHOWN = 10
 UNKNOWN_WORD_CHARS = 20
-_DURATION = re.compile(r"(\d+(?:\.\d+)?|半|一|两|二|三|四|五|六|十)\s*(h|小时|个小时|个钟|m|min|分钟|d|天)", re.I)
+_DURATION = patterns.compile(r"(\d+(?:\.\d+)?|半|一|两|二|三|四|五|六|十)\s*(h|小时|个小时|个钟|m|min|分钟|d|天)", re.I)
 _CN_NUM = {"半": 0.5, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "十": 10}
 
 

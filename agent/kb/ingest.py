@@ -17,6 +17,7 @@ from pathlib import Path
 
 import charset_normalizer
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+from agent import patterns
 
 SUFFIXES = (".md", ".markdown", ".txt")
 SEP = " › "
@@ -24,10 +25,10 @@ SEP = " › "
 CHUNKER_VERSION = 1
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 _SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "!", "?", ";", "，", ",", " ", ""]
-_QUESTION = re.compile(r"^\s*(?:[-*]\s*)?(?:\*\*)?\s*(?:Q|问)\s*[:：]\s*(?P<q>.+?)\s*(?:\*\*)?\s*$", re.I)
-_ASKING = re.compile(r"[？?]\s*$")
-_UNIT_SPLIT = re.compile(r"\n+|(?<=[。！？；!?;])")
-_WORDY = re.compile(r"\w")
+_QUESTION = patterns.compile(r"^\s*(?:[-*]\s*)?(?:\*\*)?\s*(?:Q|问)\s*[:：]\s*(?P<q>.+?)\s*(?:\*\*)?\s*$", re.I)
+_ASKING = patterns.compile(r"[？?]\s*$")
+_UNIT = patterns.compile(r"[^\n。！？；!?;]*[。！？；!?;]|[^\n。！？；!?;]+")  # a sentence, or a line's unended rest
+_WORDY = patterns.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Chunk:
         question is nearer to the one sentence that answers it than to a whole passage, so dense
         retrieval scores a chunk by its best unit."""
         head = self._head(with_title=False)
-        pieces = [_table_row(p.strip()) for p in _UNIT_SPLIT.split(self.text) if _WORDY.search(p)]
+        pieces = [_table_row(p.strip()) for p in _UNIT.findall(self.text) if _WORDY.search(p)]
         return [f"{head}\n{p}" if head else p for p in pieces if p]
 
     def metadata(self, chunker: str) -> dict:
@@ -206,14 +207,14 @@ def chunk_text(scope: str, file: str, text: str, chunk_size: int, chunk_overlap:
 
 
 _TERM_SOURCES = [
-    re.compile(r"^#{1,6}\s+(.+)$", re.M),  # headings
-    re.compile(r"\*\*(.+?)\*\*"),  # bold
-    re.compile(r"[“「『《\"](.+?)[”」』》\"]"),  # quoted terms and titles
-    re.compile(r"^\s*(?:[-*+]|\d+[.、])\s*([^：:\n]{2,8})[：:]", re.M),  # labels: "- 发票：…"
+    patterns.compile(r"^#{1,6}\s+(.+)$", re.M),  # headings
+    patterns.compile(r"\*\*(.+?)\*\*"),  # bold
+    patterns.compile(r"[“「『《\"](.+?)[”」』》\"]"),  # quoted terms and titles
+    patterns.compile(r"^\s*(?:[-*+]|\d+[.、])\s*([^：:\n]{2,8})[：:]", re.M),  # labels: "- 发票：…"
 ]
-_ASCII = re.compile(r"[A-Za-z][A-Za-z0-9+#]+")
-_PIECE = re.compile(r"\w+")
-_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+|\d+|[A-Za-z])$")
+_ASCII = patterns.compile(r"[A-Za-z][A-Za-z0-9+#]+")
+_PIECE = patterns.compile(r"\w+")
+_NUMBERING = patterns.compile(r"^(?:[一二三四五六七八九十]+|\d+|[A-Za-z])$")
 
 
 def domain_terms(text: str, headings: list[str] | tuple[str, ...] = (), max_len: int = 6) -> set[str]:

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from dataclasses import dataclass
 
 import bm25s
 import numpy as np
 
+from agent import patterns
 from agent.kb.tokenize import content_tokens, normalize, tokens
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG on import
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_MENTION = re.compile(r"@\S+?(?:[\u2005\s]|$)")
-_WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
-_SYMBOLS = re.compile(r"[^\w\s,.?!:;，。？！：；、“”‘’\"'()（）《》\-+/%#×=]")
+_CJK = patterns.compile(r"[\u3400-\u9fff]")
+_MENTION = patterns.compile(r"@\S+?(?:[\u2005\s]|$)")
+_WECHAT_EMOJI = patterns.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
+_SYMBOLS = patterns.compile(r"[^\w\s,.?!:;，。？！：；、“”‘’\"'()（）《》\-+/%#×=]")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def clean_query(text: str) -> str:
     """Drop what a chat message carries besides the question: @mentions, [微笑]-style codes, emoji."""
     text = _MENTION.sub(" ", text)
     text = _WECHAT_EMOJI.sub(" ", text)
-    return re.sub(r"\s+", " ", _SYMBOLS.sub(" ", text)).strip()
+    return patterns.sub(r"\s+", " ", _SYMBOLS.sub(" ", text)).strip()
 
 
 def index_terms(words: list[str]) -> list[str]:

@@ -14,10 +14,11 @@ import unicodedata
 from pathlib import Path
 
 import jieba
+from agent import patterns
 
 _HERE = Path(__file__).parent
-_WORD = re.compile(r"\w", re.UNICODE)
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+_WORD = patterns.compile(r"\w", re.UNICODE)
+_CJK = patterns.compile(r"[\u4e00-\u9fff]")
 _lock = threading.Lock()
 _added: set[str] = set()
 

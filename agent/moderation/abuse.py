@@ -6,11 +6,11 @@ by a derogatory generalisation ("河南的号就是土", "上海人了不起啊"
 """
 from __future__ import annotations
 
-import re
 
+from agent import patterns
 from agent.moderation.text import Text
 
-INSULTS = re.compile(
+INSULTS = patterns.compile(
     r"傻[逼比屄b叉x]|煞笔|沙比|\bsb\b|脑残|智障|白痴|弱智|蠢货|蠢猪|蠢得|蠢死|猪脑|废物|人渣|贱人|贱货|婊|"
     r"狗东西|狗日|狗娘|双标狗|走狗|舔狗|畜生|王八蛋|混蛋|滚蛋|滚出|给我滚|去死|死全家|你妈[的逼b]?|尼玛|他妈的|"
     r"tmd|nmsl|cnm|草泥马|操你|神经病|脑子有病|脑子进水|装什么清高|装逼|装b|臭不要脸|不要脸|土鳖|乡巴佬|"
@@ -18,7 +18,7 @@ INSULTS = re.compile(
     r"\b(idiot|moron|retard(ed)?|imbecile|asshole|arsehole|bitch|bastard|cunt|dickhead|scumbag|dumbass|jackass)s?\b|"
     r"\b(fuck|screw) (you|off)\b|\bstfu\b|\bshut (the fuck )?up\b|\bkys\b|\bkill yourself\b|\bgo to hell\b|\bpiss off\b"
 )
-ATTACKS = re.compile(
+ATTACKS = patterns.compile(
     r"就你这(水平|样|德行|智商|能力|脑子|破|种)|你这种(人|水平|货)|你(懂|知道|会)个(屁|毛|锤子|p)|"
     r"你(是不是|真是|就是)?(傻|蠢|笨|脑子)|你(这人|这个人)?有(毛病|病)(吧|啊|呀)|你也配|你算什么|你什么东西|(趁早|赶紧|还是)(转行|滚|退群|别做了|别干了)|"
     r"\byou('re| are)( such)?( so| really| just)? (an? )?(stupid|dumb|useless|pathetic|trash|garbage|clown|loser|joke)\b|"
@@ -33,7 +33,7 @@ _PLACES = (
 )
 _GROUP = r"(人|佬|仔|的人|的号|那边的|那边人|的都|号)"
 _DEROGATORY = r"(土|穷|low|骗|偷|坏|蠢|懒|笨|脏|抠|小气|野蛮|没教养|坑人|奸|没素质|素质差|素质低|没文化|不行|垃圾|村|乡下|井盖|小偷|骗子|难听|丑)"
-REGIONAL = re.compile(
+REGIONAL = patterns.compile(
     rf"({_PLACES}){_GROUP}.{{0,3}}(就是|都是|全是|果然|一个个|没一个好|净是|天生|个个)[^，。,.!！?？]{{0,6}}{_DEROGATORY}|"
     rf"({_PLACES}){_GROUP}(了不起|有什么了不起|牛什么|拽什么|滚回)|"
     r"\b(all|typical|those|these|fucking) \w+ (people |guys )?(are|is) (all )?(lazy|dirty|stupid|thieves|scammers|rude|"
@@ -43,7 +43,7 @@ REGIONAL = re.compile(
 
 def find_abuse(t: Text) -> tuple[str, float] | None:
     """(reason, confidence) when the unquoted text insults or attacks someone, else None."""
-    spaced = re.sub(r"[「『“\"‘'][^」』”\"’']{1,24}[」』”\"’']", " ", t.folded)
+    spaced = patterns.sub(r"[「『“\"‘'][^」』”\"’']{1,24}[」』”\"’']", " ", t.folded)
     for text in (t.unquoted, spaced):
         if INSULTS.search(text):
             return "insult", 0.9

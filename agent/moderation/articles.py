@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from agent import patterns
 from agent.moderation.detectors import Finding
 from agent.settings import GroupConfig, Rule
 
@@ -42,7 +43,7 @@ def _has(text: str, word: str) -> bool:
     """Chinese words by substring; English by word start, short ones whole ("ad" is not in "read")."""
     if not word.isascii():
         return word in text
-    return re.search(rf"\b{re.escape(word)}" + (r"s?\b" if len(word) <= 4 else ""), text) is not None
+    return patterns.search(rf"\b{re.escape(word)}" + (r"s?\b" if len(word) <= 4 else ""), text) is not None
 
 
 def _score(text: str, kind: str, cues: tuple[str, ...], bot_name: str = "") -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from agent import patterns
 from agent.events import Action, Message, Say, Whisper
 from agent.moderation import cases
 from agent.moderation.articles import label
@@ -19,13 +20,13 @@ from agent.quoting import display_name
 WHY_STRIKES = 3  # the latest strikes a member is shown
 WHY_EVIDENCE_CHARS = 120
 
-_CASE_ID = re.compile(r"\d+")
+_CASE_ID = patterns.compile(r"\d+")
 # "不踢了" / "don't kick" says what not to do; it must not read as "kick"
-_NOT_KICK = re.compile(r"(不|别|不用|不要|无需|不必|先不)(踢|移出|移除|请出)|\b(don'?t|do not|no need to|not) (kick|remove)\b", re.I)
+_NOT_KICK = patterns.compile(r"(不|别|不用|不要|无需|不必|先不)(踢|移出|移除|请出)|\b(don'?t|do not|no need to|not) (kick|remove)\b", re.I)
 _WORDS = {
-    "kick": re.compile(r"踢|移出|移除|请出|清出|清退|\b(kick|remove|ban)\b", re.I),
-    "warn": re.compile(r"警告|警示|\bwarn(ing)?\b", re.I),
-    "dismiss": re.compile(r"驳回|算了|不处理|不用管|放过|撤销|误判|误报|不算|\b(dismiss|drop|reject|ignore)\b", re.I),
+    "kick": patterns.compile(r"踢|移出|移除|请出|清出|清退|\b(kick|remove|ban)\b", re.I),
+    "warn": patterns.compile(r"警告|警示|\bwarn(ing)?\b", re.I),
+    "dismiss": patterns.compile(r"驳回|算了|不处理|不用管|放过|撤销|误判|误报|不算|\b(dismiss|drop|reject|ignore)\b", re.I),
 }
 
 

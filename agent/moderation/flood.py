@@ -13,13 +13,14 @@ from difflib import SequenceMatcher
 
 import re
 
+from agent import patterns
 from agent.events import Kind, Message
 from agent.moderation.detectors import Finding
 from agent.moderation.text import fold
 from agent.settings import ModerationPolicy
 
-_CODES = re.compile(r"\[[^\]]{1,6}\]")  # [图片], [表情]: the client's stand-ins carry no text
-_RED_PACKET = re.compile(r"\s*\[(红包|red packet)\]", re.I)
+_CODES = patterns.compile(r"\[[^\]]{1,6}\]")  # [图片], [表情]: the client's stand-ins carry no text
+_RED_PACKET = patterns.compile(r"\s*\[(红包|red packet)\]", re.I)
 
 
 class FloodGuard:

@@ -5,12 +5,12 @@ text glues Chinese to URLs ("t.cn/abc哈"), so a URL ends at the first non-ASCII
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from urlextract import URLExtract
+from agent import patterns
 
 SHORTENERS = {
     "t.cn", "dwz.cn", "url.cn", "w.url.cn", "suo.im", "6du.in", "u.nu", "bit.ly", "tinyurl.com",
@@ -26,9 +26,9 @@ INVITE_HOSTS = (
     "chat.whatsapp.com", "t.me", "telegram.me", "discord.gg", "qm.qq.com", "jq.qq.com",
     "u.wechat.com", "line.me", "weixin.qq.com/g/", "weixin.qq.com/r/", "work.weixin.qq.com/gm/",
 )
-_INVITE_PATH = re.compile(r"(^|[/?&=._-])(join|joinchat|invite|invitation|group|groups|g|qun|jq)([/?&=._-]|$)|[?&](code|invite|ref)=")
-_NETDISK_PATH = re.compile(r"(^|[/._-])(pan|disk|drive|netdisk|share/s)([/._-]|$)")
-_BEG_PATH = re.compile(r"(^|[/?&=._-])(vote|poll|toupiao|kan|bargain|pdd|help|zhuli|assist)([/?&=._-]|$)")
+_INVITE_PATH = patterns.compile(r"(^|[/?&=._-])(join|joinchat|invite|invitation|group|groups|g|qun|jq)([/?&=._-]|$)|[?&](code|invite|ref)=")
+_NETDISK_PATH = patterns.compile(r"(^|[/._-])(pan|disk|drive|netdisk|share/s)([/._-]|$)")
+_BEG_PATH = patterns.compile(r"(^|[/?&=._-])(vote|poll|toupiao|kan|bargain|pdd|help|zhuli|assist)([/?&=._-]|$)")
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _extractor() -> URLExtract:
 def find_links(text: str) -> list[Link]:
     links = []
     for found in _extractor().find_urls(text, only_unique=True):
-        url = re.split(r"[^\x21-\x7e]", found, maxsplit=1)[0].rstrip(".,;:!?)")
+        url = patterns.split(r"[^\x21-\x7e]", found, maxsplit=1)[0].rstrip(".,;:!?)")
         parts = urlsplit(url if "://" in url else "http://" + url)
         if parts.hostname:
             path = (parts.path + ("?" + parts.query if parts.query else "")).lower()

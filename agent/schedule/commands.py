@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from agent import patterns
 from agent.commands.parse import Parsed
 from agent.events import Message, Role, Say, Whisper
 from agent.pipeline import Context
@@ -21,11 +22,11 @@ from agent.schedule.store import Draft
 STAFF = (Role.OWNER, Role.ADMIN)
 PREVIEW = 24  # characters of a post shown in lists
 _REF = r"(?:的)?(?:那条|那个)?(?:定时)?(?:推送|提醒|消息|通知|帖子)?"
-_MOVE = re.compile(rf"^把?\s*(?P<from>.+?)\s*{_REF}\s*(?:改到|改成|改为|挪到|换到|推迟到|提前到|延后到)\s*(?P<to>.+?)[吧。!！]*$")
-_RECURRING = re.compile(r"每(?:天|日|周|星期|礼拜)|\b(?:daily|weekly|every)\b", re.I)
-_LEAD_IN = re.compile(r"^(?:在|于)?\s*[，,：:]?\s*")
-_VERB = re.compile(r"^(?:定时)?(?:发|推送)(?:一|个)?(?:条|个|下)?(?:推送|通知|消息|公告)?(?:说)?[：:，,\s]*")
-_REMIND = re.compile(r"^提醒(?:一下)?[：:，,\s]*")
+_MOVE = patterns.compile(rf"^把?\s*(?P<from>.+?)\s*{_REF}\s*(?:改到|改成|改为|挪到|换到|推迟到|提前到|延后到)\s*(?P<to>.+?)[吧。!！]*$")
+_RECURRING = patterns.compile(r"每(?:天|日|周|星期|礼拜)|\b(?:daily|weekly|every)\b", re.I)
+_LEAD_IN = patterns.compile(r"^(?:在|于)?\s*[，,：:]?\s*")
+_VERB = patterns.compile(r"^(?:定时)?(?:发|推送)(?:一|个)?(?:条|个|下)?(?:推送|通知|消息|公告)?(?:说)?[：:，,\s]*")
+_REMIND = patterns.compile(r"^提醒(?:一下)?[：:，,\s]*")
 
 
 def _scheduler(ctx: Context) -> Scheduler:
@@ -78,7 +79,7 @@ def schedule_add(parsed: Parsed, msg: Message, ctx: Context) -> list:
 def _names_a_post(text: str, now: datetime) -> bool:
     """"明天早上9点" or "#3" and nothing else: so "9点 周六集合改到6:00" is a post to add, not a move."""
     found = timewords.find(text, now)
-    return bool(re.fullmatch(r"#\s*\d+", text.strip())) or (found is not None and (found.start, found.end) == (0, len(text)))
+    return bool(patterns.fullmatch(r"#\s*\d+", text.strip())) or (found is not None and (found.start, found.end) == (0, len(text)))
 
 
 def _reschedule(old: str, new: str, parsed: Parsed, msg: Message, ctx: Context) -> list:
@@ -86,7 +87,7 @@ def _reschedule(old: str, new: str, parsed: Parsed, msg: Message, ctx: Context) 
     now, sched = _now(msg, ctx), _scheduler(ctx)
     items = sched.upcoming(ctx.group, now)
     dst = timewords.find(new, now)
-    if by_id := re.fullmatch(r"#\s*(\d+)", old.strip()):
+    if by_id := patterns.fullmatch(r"#\s*(\d+)", old.strip()):
         item = next((u for u in items if u.draft and u.draft.id == int(by_id[1])), None)
         if item is None:
             return _say(ctx, msg, "sched_not_found", what=old.strip())
@@ -124,7 +125,7 @@ def schedule_cancel(parsed: Parsed, msg: Message, ctx: Context) -> list:
     when = timewords.find(text, now)
     if when is not None:
         item = _one(items, when, msg, ctx)
-    elif number := re.search(r"\d+", text):
+    elif number := patterns.search(r"\d+", text):
         item = next((u for u in items if u.draft and u.draft.id == int(number.group())), None)
         if item is None:
             return _say(ctx, msg, "sched_not_found", what=f"#{number.group()}")
@@ -191,7 +192,7 @@ def reject_draft(parsed: Parsed, msg: Message, ctx: Context) -> list:
 
 def edit_draft(parsed: Parsed, msg: Message, ctx: Context) -> list:
     """/edit 3 <new text>: the owner's text replaces the draft and, being theirs, is approved."""
-    found = re.match(r"\s*#?(\d+)\s*[：:，,]?\s*(.+)", _arg(parsed), re.S)
+    found = patterns.match(r"\s*#?(\d+)\s*[：:，,]?\s*(.+)", _arg(parsed), re.S)
     if not found:
         return _whisper(msg, ctx, "cmd_usage", usage=parsed.spec.usage)
     draft, reply = _draft(parsed, msg, ctx)
@@ -209,7 +210,7 @@ def edit_draft(parsed: Parsed, msg: Message, ctx: Context) -> list:
 
 def _draft(parsed: Parsed, msg: Message, ctx: Context) -> tuple[Draft | None, list]:
     """The draft the command names, if the sender is staff of its group; else (None, a reply)."""
-    number = re.search(r"\d+", _arg(parsed))
+    number = patterns.search(r"\d+", _arg(parsed))
     if number is None:
         return None, _whisper(msg, ctx, "cmd_usage", usage=parsed.spec.usage)
     draft = _scheduler(ctx).drafts.get(int(number.group()))

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from agent import patterns
 from agent.events import Source
 from agent.llm import tokens
 from agent.llm.guard import as_data, check_reply
@@ -31,7 +32,7 @@ EVENT_SECTIONS = 2
 DIGEST_ITEMS = 5
 DRAFT_TOKENS = 800  # reply budget for a model-written post (MAX_CHARS of Chinese, with room)
 NO_DRAFT = "NO_DRAFT"
-_CITED = re.compile(r"\n?[ \t]*(?:来源|出处|sources?)[ \t]*[:：][ \t]*([\d\s,，、]*)$", re.I)
+_CITED = patterns.compile(r"\n?[ \t]*(?:来源|出处|sources?)[ \t]*[:：][ \t]*([\d\s,，、]*)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,12 @@ def plain(markdown: str) -> str:
     """Knowledge Markdown as WeChat text: no table rules, pipes, emphasis marks or heading hashes."""
     lines = []
     for line in markdown.splitlines():
-        if re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", line) and "-" in line:
+        if patterns.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", line) and "-" in line:
             continue  # a table's |---|---| rule
         if line.strip().startswith("|"):
             line = " · ".join(c.strip() for c in line.strip().strip("|").split("|"))
-        line = re.sub(r"^#{1,6}\s+", "", line)
-        lines.append(re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), line).rstrip())
+        line = patterns.sub(r"^#{1,6}\s+", "", line)
+        lines.append(patterns.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), line).rstrip())
     return "\n".join(lines).strip()
 
 
@@ -95,7 +96,7 @@ def week_questions(store: Store, group_id: str, now: datetime) -> tuple[list[Que
     for row in store.query("SELECT * FROM gaps WHERE group_id = ? ORDER BY id", (group_id,)):
         if datetime.fromisoformat(row["ts"]) < now - WEEK:
             continue
-        key = re.sub(r"[\W_]+", "", row["question"]).casefold()
+        key = patterns.sub(r"[\W_]+", "", row["question"]).casefold()
         g = groups.setdefault(key, {"text": asking_clause(row["question"]), "askers": set(), "answer": None})
         g["askers"].add(row["asker_id"])
         if row["status"] != "open" and row["answer"]:
@@ -222,7 +223,7 @@ class Drafter:
         found = _CITED.search(text.strip())
         if not found:
             return text.strip(), sections
-        picks = {int(n) for n in re.findall(r"\d+", found.group(1))}
+        picks = {int(n) for n in patterns.findall(r"\d+", found.group(1))}
         used = [s for i, s in enumerate(sections, 1) if i in picks]
         return text.strip()[: found.start()].strip(), used or sections
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
+from agent import patterns
 
 if TYPE_CHECKING:  # settings may import this module to validate schedules at load time
     from agent.settings import GroupConfig
@@ -24,10 +25,10 @@ _EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 0}
 _CN_DAYS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 0, "天": 0}
 _TIME = r"(?P<h>\d{1,2})(?:[:：](?P<m>\d{2})|点(?P<half>半)?)"
-_WEEKLY = re.compile(rf"^weekly\s+(?P<d>mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+{_TIME}$", re.I)
-_DAILY = re.compile(rf"^daily\s+{_TIME}$", re.I)
-_CN_WEEKLY = re.compile(rf"^每(?:周|星期|礼拜)(?P<d>[一二三四五六日天])\s*{_TIME}$")
-_CN_DAILY = re.compile(rf"^(?:每天|每日)\s*{_TIME}$")
+_WEEKLY = patterns.compile(rf"^weekly\s+(?P<d>mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+{_TIME}$", re.I)
+_DAILY = patterns.compile(rf"^daily\s+{_TIME}$", re.I)
+_CN_WEEKLY = patterns.compile(rf"^每(?:周|星期|礼拜)(?P<d>[一二三四五六日天])\s*{_TIME}$")
+_CN_DAILY = patterns.compile(rf"^(?:每天|每日)\s*{_TIME}$")
 
 
 def to_cron(when: str) -> str:

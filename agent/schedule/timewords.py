@@ -7,13 +7,13 @@ cannot read gets the usage text rather than a guess.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from agent import patterns
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUM = r"(?:\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
-_PHRASE = re.compile(
+_PHRASE = patterns.compile(
     r"(?:(?P<y>\d{4})[-/.年](?P<mo>\d{1,2})[-/.月](?P<d>\d{1,2})[日号]?"
     r"|(?P<mo2>\d{1,2})月(?P<d2>\d{1,2})[日号]"
     r"|(?P<rel>大后天|后天|明天|明早|明晚|今天|今早|今晚)"
@@ -70,7 +70,7 @@ def find(text: str, now: datetime) -> When | None:
     return None
 
 
-def _clock(m: re.Match) -> time | None:
+def _clock(m: patterns.Match) -> time | None:
     try:
         hour = int(m["h"]) if m["h"] else cn_number(m["h2"])
         minute = int(m["mi"]) if m["mi"] else 30 if m["half"] else cn_number(m["mi2"]) if m["mi2"] else 0
@@ -86,7 +86,7 @@ def _clock(m: re.Match) -> time | None:
     return time(hour, minute)
 
 
-def _day(m: re.Match, now: datetime, clock: time, has_time: bool) -> date | None:
+def _day(m: patterns.Match, now: datetime, clock: time, has_time: bool) -> date | None:
     today = now.date()
     try:
         if m["y"]:

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import re
 
+from agent import patterns
 from agent.events import Kind, Message
 
-_CODES = re.compile(r"\[[^\[\]]{1,6}\]")
-_MENTION = re.compile(r"@\S+\s?")
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-_GLUE = re.compile(
+_CODES = patterns.compile(r"\[[^\[\]]{1,6}\]")
+_MENTION = patterns.compile(r"@\S+\s?")
+_NON_WORD = patterns.compile(r"[\W_]+", re.UNICODE)
+_GLUE = patterns.compile(
     r"^(早|早安|早上好|上午好|中午好|下午好|晚上好|晚安|大家好|你好|您好|hi|hello|hey|morning|good ?(morning|night)|"
     r"谢谢|感谢|多谢|谢啦|thx|thanks|thank you|ty|收到|好的|好嘞|ok|okay|\+1|1|同|同上|赞|顶|牛|厉害|"
     r"欢迎|欢迎欢迎|welcome|哈+|嘿+|呵+|h+a+|lol|lmao|666+|红包|恭喜发财|恭喜|周末愉快|新年快乐|辛苦了|抱抱|加油)",
     re.I,
 )
-_GLUE_WORDS = re.compile(
+_GLUE_WORDS = patterns.compile(
     r"(早上好|晚安|大家好|谢谢|感谢|收到|欢迎|恭喜|红包|抢到|手气最佳|周末愉快|下周见|明天见|辛苦|"
     r"thanks|thank you|welcome|good ?morning|good ?night|hello)",
     re.I,

@@ -16,14 +16,15 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from agent import patterns
 from agent.kb.embeddings import embed
 from agent.settings import GroupConfig
 
 # description clauses that list what is NOT on topic, or what is a violation (not a theme matter)
-_OFF_CUE = re.compile(r"(不在题内|不属于|跑题|无关|不相关|off[- ]topic|not on[- ]topic|unrelated)", re.I)
-_VIOLATION_CUE = re.compile(r"(违规|禁止|不允许|不要发|forbidden|not allowed|banned|violation)", re.I)
-_ITEM_SPLIT = re.compile(r"[、，,；;：:/（）()]|等|以及|和|or\b|and\b")
-_CODES = re.compile(r"\[[^\[\]]{1,6}\]|@\S+\s?")
+_OFF_CUE = patterns.compile(r"(不在题内|不属于|跑题|无关|不相关|off[- ]topic|not on[- ]topic|unrelated)", re.I)
+_VIOLATION_CUE = patterns.compile(r"(违规|禁止|不允许|不要发|forbidden|not allowed|banned|violation)", re.I)
+_ITEM_SPLIT = patterns.compile(r"[、，,；;：:/（）()]|等|以及|和|or\b|and\b")
+_CODES = patterns.compile(r"\[[^\[\]]{1,6}\]|@\S+\s?")
 
 
 @lru_cache(maxsize=1)
@@ -34,6 +35,7 @@ def _seeds() -> dict[str, list[str]]:
 def describe(group: GroupConfig) -> tuple[list[str], list[str]]:
     """Split the description into on-topic and off-topic phrases (clauses and their list items)."""
     on, off = [group.theme], []
+    # the stdlib (lookbehind) is safe here: the description is the owner's configuration
     for clause in re.split(r"[。\n]|(?<=[.!?])\s", group.description):
         clause = clause.strip()
         if len(clause) < 2 or _VIOLATION_CUE.search(clause):

@@ -10,6 +10,7 @@ import logging
 import re
 from datetime import timedelta
 
+from agent import patterns
 from agent.events import DecisionKind
 from agent.llm.guard import as_data, check_reply
 from agent.llm.provider import LLMUnavailable
@@ -21,12 +22,12 @@ MAX_CHARS = 120
 QUOTED_CHARS = 40  # of the open question the nudge repeats
 OPEN_QUESTION_AGE = timedelta(hours=2)
 # a nudge reminds, it never scolds: words of rule enforcement belong to moderation
-_HARSH = re.compile(r"禁止|不许|不准|警告|违规|踢|移出|闭嘴|stop it|forbidden|warning|banned|kick", re.I)
+_HARSH = patterns.compile(r"禁止|不许|不准|警告|违规|踢|移出|闭嘴|stop it|forbidden|warning|banned|kick", re.I)
 
 
 def short_theme(theme: str) -> str:
     """The theme's headline: before the first colon or dash of a long theme line."""
-    return re.split(r"[：:—-]", theme, maxsplit=1)[0].strip() or theme
+    return patterns.split(r"[：:—-]", theme, maxsplit=1)[0].strip() or theme
 
 
 def open_question(ctx, now) -> str | None:
