@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from agent.options import CONFIG_HELP
+
 if TYPE_CHECKING:
     from agent.settings import ConfigError, Settings
 
@@ -20,7 +22,6 @@ if TYPE_CHECKING:
 # so `steward --help` and every `--help` stay fast (tests/test_cli_imports.py holds that).
 
 err = Console(stderr=True)
-CONFIG_HELP = "Config folder: settings.yaml and groups/ (relative paths in it resolve from its parent)."
 
 
 def config_exit(exc: ConfigError) -> NoReturn:

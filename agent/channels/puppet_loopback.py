@@ -119,9 +119,14 @@ class LoopbackPuppet:
     """The service plus its world. `await start()` returns the endpoint to give the client."""
 
     def __init__(self, groups: list[GroupConfig] | GroupConfig = (), *, bot_id: str = "bot",
-                 bot_name: str = "小助手", token: str = "loopback", echo_self: bool = True):
+                 bot_name: str = "小助手", token: str = "loopback", echo_self: bool = True,
+                 logged_in: bool = True):
         self.bot_id = bot_id
         self.token = token
+        # False: the account waits for a QR scan (each event stream first gets a scan event with
+        # `qrcode`) until the driver calls `confirm_scan()`
+        self.logged_in = logged_in
+        self.qrcode = f"https://login.weixin.qq.com/l/loopback-{bot_id}"
         self.echo_self = echo_self  # real services also report the bot's own sends as messages
         self.contacts: dict[str, Contact] = {bot_id: Contact(bot_id, bot_name)}
         self.rooms: dict[str, Room] = {}
@@ -223,6 +228,13 @@ class LoopbackPuppet:
         return self._inject(_Msg(message_id or self._next_id("m"), sender_id, room_id, "", text, NODE_TYPE[kind],
                                  int((ts or time.time()) * 1000), list(mentions), filename, url, title, card_id,
                                  data))
+
+    def confirm_scan(self) -> None:
+        """The owner scanned the QR code and confirmed on the phone: the account logs in."""
+        self._emit(pb.EventType.EVENT_TYPE_SCAN, {"status": 3, "qrcode": self.qrcode})
+        self.logged_in = True
+        self._emit(pb.EventType.EVENT_TYPE_LOGIN, {"contactId": self.bot_id})
+        self._emit(pb.EventType.EVENT_TYPE_READY, {"data": "ready"})
 
     def whisper(self, sender_id: str, text: str, *, message_id: str | None = None) -> str:
         """Inject a private message from `sender_id` to the bot."""
@@ -375,9 +387,11 @@ class _Handlers:
     async def event(self, stream: Stream) -> None:
         await stream.recv_message()
         queue: asyncio.Queue = asyncio.Queue()
-        # logged in already, as a service whose account stays online across client reconnects
-        queue.put_nowait((int(pb.EventType.EVENT_TYPE_LOGIN), {"contactId": self.w.bot_id}))
-        queue.put_nowait((int(pb.EventType.EVENT_TYPE_READY), {"data": "ready"}))
+        if self.w.logged_in:  # as a service whose account stays online across client reconnects
+            queue.put_nowait((int(pb.EventType.EVENT_TYPE_LOGIN), {"contactId": self.w.bot_id}))
+            queue.put_nowait((int(pb.EventType.EVENT_TYPE_READY), {"data": "ready"}))
+        else:  # status 2: waiting for a scan
+            queue.put_nowait((int(pb.EventType.EVENT_TYPE_SCAN), {"status": 2, "qrcode": self.w.qrcode}))
         for event in self.w._backlog:
             queue.put_nowait(event)
         self.w._backlog.clear()

@@ -16,7 +16,6 @@ import asyncio
 import base64
 import contextlib
 import logging
-import os
 import random
 import re
 import time
@@ -27,6 +26,7 @@ from typing import Any, Awaitable, Callable
 from agent import patterns
 from agent import quoting
 from agent.channels import wechaty_compat
+from agent.channels.account import NotConnected, connection, what_to_check
 from agent.channels.base import scrub, scrubbed
 from agent.channels.binding import RoomBook, RoomInfo
 from agent.channels.runner import Observer, Runner
@@ -79,15 +79,15 @@ class WechatyChannel:
     def __init__(self, settings: Settings, pipeline: Pipeline, *, endpoint: str | None = None,
                  token: str | None = None, workers: int = 4, observer: Observer | None = None,
                  backoff: Backoff = Backoff(), probe_s: float = 60.0, send_timeout_s: float = 30.0,
-                 load_concurrency: int = 32):
-        self.endpoint = endpoint or os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT", "")
+                 load_concurrency: int = 32, on_scan: Callable[[int, str], None] | None = None):
         # the token travels as the gRPC authority and must be a string; a service reached by endpoint
         # accepts any. Without an endpoint the client would look it up in the cloud: never, offline first.
-        self.token = token or os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or "steward"
-        if not self.endpoint:
-            raise ChannelConfigError(
-                "set WECHATY_PUPPET_SERVICE_ENDPOINT to the puppet service's host:port "
-                "(and WECHATY_PUPPET_SERVICE_TOKEN to the token your puppet provider gave you)")
+        # The token is masked in every log line from here on (agent.logmask).
+        try:
+            self.endpoint, self.token = connection(endpoint, token)
+        except NotConnected as exc:
+            raise ChannelConfigError(str(exc)) from None
+        self.on_scan = on_scan  # (status, qrcode) while the account waits for a scan
         wechaty_compat.prepare(settings.data_dir / "wechaty")
         self.settings = settings
         self.groups: dict[str, GroupConfig] = dict(settings.groups)
@@ -115,6 +115,7 @@ class WechatyChannel:
         self.sessions = 0
         self.login_at: list[float] = []
         self.dropped_at: list[float] = []
+        self.last_message_at: datetime | None = None
 
     # ---- connection life -------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -139,6 +140,8 @@ class WechatyChannel:
                 self._ready.clear()
                 self.dropped_at.append(time.monotonic())
                 await self._close_puppet()
+                if not self.login_at:  # never worked with this configuration: retrying would only hide it
+                    raise NotConnected(what_to_check(self.endpoint, reason))
                 if time.monotonic() - started >= self.backoff.healthy_s:
                     attempt = 0
                 delay = self.backoff.delay(attempt)
@@ -265,6 +268,14 @@ class WechatyChannel:
     def _on_scan(self, payload: Any) -> None:
         log.warning("the puppet service needs a QR scan to log in: %s (status %s)",
                     payload.qrcode or "(no code yet)", payload.status)
+        if self.on_scan is not None:
+            self.on_scan(int(payload.status.value), payload.qrcode or "")
+
+    def health(self) -> dict:
+        """For `steward run --health-port`: read from another thread, so plain values only."""
+        return {"connected": self._online.is_set(), "account": self.self_id, "sessions": self.sessions,
+                "last_message_at": self.last_message_at.isoformat(timespec="seconds") if self.last_message_at else None,
+                "queue_depth": self.runner.pending}
 
     def _on_error(self, payload: Any) -> None:
         log.warning("the puppet service reported an error: %s", getattr(payload, "data", payload))
@@ -362,6 +373,7 @@ class WechatyChannel:
             trusted = group.trust_room_owner and room.owner_id == message.sender.id
             sender = Member(message.sender.id, message.sender.name, Role.OWNER if trusted else Role.MEMBER)
             message = replace(message, group_id=group_id, sender=sender)
+        self.last_message_at = message.ts
         self.runner.message(scrubbed(message))
 
     async def _convert(self, msg: Any) -> tuple[Message, RoomInfo | None] | None:
