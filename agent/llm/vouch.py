@@ -12,6 +12,7 @@ thing the sources do not hold.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 import cn2an
 
@@ -55,9 +56,10 @@ _DATE = patterns.compile(r"(?:19|20)\d\d[\-./]\d{1,2}[\-./]\d{1,2}|(?:19|20)\d\d
 CONTACT_DIGITS = 7  # a run of this many digits is a phone, QQ or account number: matched whole
 
 
+@lru_cache(maxsize=256)  # one reply's checks read the same passages several times
 def view(text: str) -> str:
-    """The text as every check reads it: NFKC, lower case, no zero-width marks, dots written
-    another way between letters made ASCII dots."""
+    """The text as every check reads it: the moderation's normalised view (agent.textnorm), dots
+    written another way between letters made ASCII dots."""
     out = fold(text)
     for _ in range(3):  # "a。b。c": each pass joins every other dot
         joined = _DOT.sub(r"\1.\2", out)
