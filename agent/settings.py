@@ -218,6 +218,7 @@ class Settings(_Strict):
     llm: LLMSettings = LLMSettings()
     store: StoreSettings = StoreSettings()
     pacing: PacingSettings = PacingSettings()
+    judge_chars: int = Field(default=4000, ge=200)  # a longer message is judged on its head and tail
     groups: dict[str, GroupConfig] = {}  # filled from groups_dir, keyed by group id
 
     @model_validator(mode="after")
