@@ -41,10 +41,10 @@ def _after(view: str, kind: str, word: str, fill: str, at: int) -> str | None:
     number = _DIGITS.match(view, at)
     if number and _ends_at_boundary(view, number.end()):
         digits = number.group(0).translate(_LOOKALIKE)
-        looks_like_id = number.group(0)[0].isalpha()
-        if _mobile(digits) or (kind in ("qq", "wechat", "any") and not looks_like_id and 5 <= len(digits) <= 11 and digits[0] != "0"):
-            return digits
-        if kind == "qq" and 5 <= len(digits) <= 11 and digits[0] != "0":
+        qq_shaped = 5 <= len(digits) <= 11 and digits[0] != "0"
+        # "l23456" after a QQ word is a number; after 微信 it may be an id that starts with l
+        letter_led = number.group(0)[0].isalpha()
+        if _mobile(digits) or (qq_shaped and (kind == "qq" or (kind in ("wechat", "any") and not letter_led))):
             return digits
     if kind in ("qq", "phone") or glued:
         return None

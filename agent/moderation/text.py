@@ -47,7 +47,7 @@ class Text:
     @cached_property
     def compact(self) -> str:
         """Folded with all whitespace removed: '加 微 信' reads as '加微信'."""
-        return patterns.sub(r"\s+", "", self.folded)
+        return "".join(self.folded.split())
 
     @cached_property
     def unquoted(self) -> str:

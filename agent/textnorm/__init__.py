@@ -10,21 +10,19 @@ words); drop whitespace for the compact view. Tables are built at first use, nev
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
+from itertools import groupby
 
 from agent import patterns
 from agent.textnorm import chars, lexicon
 
 __all__ = ["normalize", "compact"]
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_SPACES = patterns.compile(r"\s+")
-# separators between two Chinese characters (or spaces between one and a digit) carry nothing:
-# "加 微 信", "加*微*信", "加.微.信", "电话 1 三 8"; "abc_1_ 谢谢" keeps the id's own "_"
-_SEP = r"[\s*~|·•./\\=#]+"  # not _ or -: ids keep theirs ("a零零_零")
-_BETWEEN_CJK = patterns.compile(rf"([{_CJK}]){_SEP}([{_CJK}])|([{_CJK}])[\s*~|·•]+([0-9])|([0-9])[\s*~|·•]+([{_CJK}])")
 # spacers that split the characters of one word: "w e i x i n", "1*3*8", "一 三 八"
-_SPACERS = patterns.compile(r"([ *~|·•]+)")
+_SPACER_CHARS = frozenset(" *~|·•")
+# what separates two Chinese characters carries nothing ("加 微 信", "加*微*信", "加.微.信"); between a
+# Chinese character and a digit only spacers do ("电话 1 三 8"). Not _ or -: ids keep theirs ("a零零_零").
+_SEP_CHARS = frozenset(" *~|·•./\\=#")
 # a dot written as 点, 。, (dot) or [.] between domain labels
 _DOT_WORD = r"\s*(?:点|。|\(点\)|\(dot\)|\[dot\]|\[\.\]|\(\.\)|\sdot\s)\s*"
 _DOMAIN = patterns.compile(rf"[a-z0-9][a-z0-9-]*(?:(?:\.|{_DOT_WORD})[a-z0-9][a-z0-9-]*)*{_DOT_WORD}[a-z]{{2,}}\b")
@@ -41,6 +39,15 @@ def _t2s():
 
 
 @cache
+def _traditional() -> frozenset[str]:
+    """Characters OpenCC writes differently in simplified Chinese: a text without any is left alone
+    (the converter is the costliest step on a short message)."""
+    block = "".join(map(chr, range(0x3400, 0xA000)))
+    simplified = _t2s().convert(block)
+    return frozenset(t for t, s in zip(block, simplified) if t != s) if len(simplified) == len(block) else frozenset(block)
+
+
+@cache
 def _numeral_run() -> patterns.Pattern:
     digit = f"[0-9oil{''.join(lexicon.numerals())}]"
     return patterns.compile(f"{digit}{{3,}}(?:[ -]{digit}{{3,}})*")  # whole, or grouped "一三八 零零一三 …"
@@ -49,24 +56,25 @@ def _numeral_run() -> patterns.Pattern:
 @cache
 def _after_contact() -> patterns.Pattern:
     """A contact word, fillers, then an id with numerals in it ("abc五二零"), a number partly in numerals
-    ("1三8…", however short) or a run of digit-sounding characters ("巴巴伞溜久")."""
+    ("1三8…", "1零0 0000 …") or a run of digit-sounding characters ("巴巴伞溜久")."""
     numerals = "".join(lexicon.numerals())
     sounds = "".join(lexicon.sound_digits())
     return patterns.compile(
         rf"({lexicon.contact_source()}){lexicon.FILLER}*"
-        rf"([a-z][a-z0-9_{numerals}-]*[{numerals}][a-z0-9_{numerals}-]*|[{sounds}]{{5,}}|[0-9{numerals}]*[{numerals}][0-9{numerals}]*)"
+        rf"([a-z][a-z0-9_{numerals}-]*[{numerals}][a-z0-9_{numerals}-]*|[{sounds}]{{5,}}|"
+        rf"[0-9{numerals}]*[{numerals}][0-9{numerals}]*(?:[ -][0-9{numerals}]{{3,}})*)"
     )
 
 
 def _edge_run(word: str, edge: int) -> int:
     """How many letters/digits of one script (ASCII or not) `word` starts with (edge 0) or ends with
     (edge -1): "是1" ends with one ASCII digit."""
-    chars = word if edge == 0 else word[::-1]
-    if not chars or not chars[0].isalnum():
+    seq = word if edge == 0 else word[::-1]
+    if not seq or not seq[0].isalnum():
         return 0
     n = 0
-    for c in chars:
-        if not c.isalnum() or c.isascii() != chars[0].isascii():
+    for c in seq:
+        if not c.isalnum() or c.isascii() != seq[0].isascii():
             break
         n += 1
     return n
@@ -75,8 +83,14 @@ def _edge_run(word: str, edge: int) -> int:
 def _join_singles(s: str) -> str:
     """Three or more single letters, digits or Chinese characters in a row, split by spacers, are one
     word: "w e i x i n" → "weixin". A lone "a" or "I" between real words keeps its spaces."""
-    parts = _SPACERS.split(s)  # word, spacer, word, spacer, ...
+    if _SPACER_CHARS.isdisjoint(s):
+        return s
+    parts = ["".join(run) for _, run in groupby(s, _SPACER_CHARS.__contains__)]
+    if parts and parts[0][0] in _SPACER_CHARS:
+        parts.insert(0, "")  # keep the word, spacer, word, ... order
     words = parts[::2]
+    if not any(len(w) == 1 for w in words):  # a run of three needs a one-character word in its middle
+        return s
     # a gap joins two single characters: the last of "微信:1" and the first of "n: abc" count as single
     gap = [False] + [_edge_run(words[i - 1], -1) == 1 and _edge_run(words[i], 0) == 1 for i in range(1, len(words))] + [False]
     out = [words[0]]
@@ -86,15 +100,46 @@ def _join_singles(s: str) -> str:
     return "".join(out)
 
 
+def _cjk(c: str) -> bool:
+    return "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" or "\uf900" <= c <= "\ufaff"
+
+
+def _drop_separators(s: str) -> str:
+    """Separators between Chinese characters (and spacers between one and a digit) removed."""
+    parts = ["".join(run) for _, run in groupby(s, _SEP_CHARS.__contains__)]
+    out = parts[:1]
+    for i in range(1, len(parts)):
+        part = parts[i]
+        if part[0] in _SEP_CHARS and 0 < i < len(parts) - 1:
+            left, right = parts[i - 1][-1], parts[i + 1][0]
+            if (_cjk(left) and _cjk(right)) or (_SPACER_CHARS.issuperset(part) and (
+                    (_cjk(left) and right.isdigit()) or (left.isdigit() and _cjk(right)))):
+                continue
+        out.append(part)
+    return "".join(out)
+
+
 def _squeeze(s: str) -> str:
-    s = _join_singles(_SPACES.sub(" ", s).strip())
-    for _ in range(2):  # matches overlap on the shared character: "加 微 信" needs two passes
-        s = _BETWEEN_CJK.sub(lambda m: "".join(g for g in m.groups() if g), s)
+    s = _join_singles(" ".join(s.split()))
+    if not s.isascii() and not _SEP_CHARS.isdisjoint(s):
+        s = _drop_separators(s)
     return s
 
 
+def _dot_after_label(s: str) -> bool:
+    """A 点 or 。 right after an ASCII letter or digit (a space allowed): worth the domain pattern."""
+    for dot in "点。":
+        i = s.find(dot)
+        while i != -1:
+            before = s[max(i - 2, 0):i].strip()[-1:]
+            if before.isascii() and before.isalnum():
+                return True
+            i = s.find(dot, i + 1)
+    return False
+
+
 def _domains(s: str) -> str:
-    if not any(w in s for w in ("点", "。", "dot", "[.]", "(.)")):
+    if not (_dot_after_label(s) or any(w in s for w in ("dot", "[.]", "(.)"))):
         return s
     from agent.moderation.links import find_links  # TLD-aware: only a real top-level domain makes a domain
 
@@ -119,6 +164,8 @@ def _numeral_runs(s: str) -> str:
     """Runs of five or more numerals/digits (with O/l lookalikes) read as digits, where that is safe:
     never inside an English word, and a run led by a lookalike letter only when it reads as a mobile number."""
     numerals = lexicon.numerals()
+    if numerals.keys().isdisjoint(s) and (_LOOKALIKE_DIGITS.keys().isdisjoint(s) or sum(map(str.isdigit, s)) < 2):
+        return s  # nothing to read: no Chinese numeral, and no O/l beside digits
     table = {**numerals, **_LOOKALIKE_DIGITS}
     out, last = [], 0
     for m in _numeral_run().finditer(s):
@@ -140,19 +187,21 @@ def _numeral_runs(s: str) -> str:
 
 def _contact_numerals(s: str) -> str:
     """After a contact word, numerals inside an id and digit-sounding characters (巴 for 8) read as digits."""
-    sounds = lexicon.sound_digits()
-
-    numerals = lexicon.numerals()
+    sounds, numerals = lexicon.sound_digits(), lexicon.numerals()
+    if (numerals.keys().isdisjoint(s) and sum(map(sounds.__contains__, s)) < 5) or not lexicon.may_hold_contact(s):
+        return s
 
     def read(m: patterns.Match) -> str:
         whole, handle = m.group(0), m.group(2)
-        if len(handle) < 5 or (_lone_edge_numeral(handle, numerals) and any(c.isascii() for c in handle)):
+        bare = handle.replace(" ", "").replace("-", "")
+        if len(bare) < 5 or (_lone_edge_numeral(bare, numerals) and any(c.isascii() for c in bare)):
             return whole  # "微信一下", "abc123一起": a word after the handle, not a digit of it
         return whole[: len(whole) - len(handle)] + _read_digits(handle, sounds)
 
     return _after_contact().sub(read, s)
 
 
+@lru_cache(maxsize=4096)  # one message is read by several judges (detectors, flood, handles)
 def normalize(text: str) -> str:
     """The normalised view: NFKC, lower case, invisible marks dropped, lookalikes and other digit
     forms read as ASCII, traditional → simplified, spaced-out words joined (word spaces kept),
@@ -160,15 +209,20 @@ def normalize(text: str) -> str:
     dot, and Chinese numerals in handle positions read as digits."""
     if not text:
         return ""
-    s = unicodedata.normalize("NFKC", text).translate(chars.table())
+    s = unicodedata.normalize("NFKC", text)
     if not s.isascii():
-        s = _t2s().convert(s)
+        s = s.translate(chars.table())
+        if not _traditional().isdisjoint(s):
+            s = _t2s().convert(s)
+    elif "^" in s or "`" in s:
+        s = s.translate(chars.table())
     s = _squeeze(s.lower())
-    s = lexicon.canonical_pattern().sub(lambda m: lexicon.canonical(m.group(0)), s)
+    if lexicon.may_hold_form(s):
+        s = lexicon.canonical_pattern().sub(lambda m: lexicon.canonical(m.group(0)), s)
     s = _domains(s)
     return _contact_numerals(_numeral_runs(s))
 
 
 def compact(text: str) -> str:
     """The normalised view without whitespace: how Chinese reads once spacing tricks are undone."""
-    return _SPACES.sub("", normalize(text))
+    return "".join(normalize(text).split())

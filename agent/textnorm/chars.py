@@ -15,7 +15,7 @@ from confusable_homoglyphs.utils import load
 
 # Scripts a Chinese group writes in: their characters are never read as lookalike Latin.
 _OWN_SCRIPTS = ("CJK", "IDEOGRAPHIC", "KANGXI", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO", "FULLWIDTH", "HALFWIDTH")
-_INVISIBLE = {"Cf", "Mn", "Me"}  # format controls, combining and enclosing marks
+_INVISIBLE = {"Cf", "Mn", "Me", "Cs"}  # format controls, combining and enclosing marks, lone surrogates
 _DECORATION = {"So", "Sk", "Co"}  # emoji and other symbols, modifier symbols, private use
 _TARGETS = set("abcdefghijklmnopqrstuvwxyz0123456789+")
 _PLANES = 0x20000  # the BMP and the supplementary plane holding emoji and math letters

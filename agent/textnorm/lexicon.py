@@ -20,6 +20,7 @@ KINDS = ("wechat", "qq", "telegram", "phone", "any")
 _DIGIT_READINGS = {"ling": 0, "yi": 1, "yao": 1, "er": 2, "san": 3, "si": 4, "wu": 5, "liu": 6, "qi": 7, "ba": 8, "jiu": 9}
 _COMMON_NOT_NUMERALS = set("参參")  # numeric in Unicode (a form of 三) but a common word character
 SPACERS = r"[ *~|·•.\-]"  # what may separate the syllables of a pinyin word
+_NO_SPACERS = str.maketrans("", "", " *~|·•")
 # what may stand between a contact word and its handle: "微信号：", "qq是", "tg @", "vx 我的"
 FILLER = r"(?:\s|[:=@#>*~|·•]|号码|号|是|为|我的|我|id|账号)"
 
@@ -44,8 +45,8 @@ def canonical_forms() -> dict[str, str]:
 
 @cache
 def canonical_pattern() -> patterns.Pattern:
-    """One pattern for every form: Chinese forms as written, pinyin forms as whole ASCII words whose
-    syllables may be spaced apart ("wei xin", "jia-wo")."""
+    """One pattern for every form: Chinese forms as written (a spacer allowed between characters:
+    "v 信"), pinyin forms as whole ASCII words whose syllables may be spaced apart ("wei xin", "jia-wo")."""
     data = _data()
     chinese = sorted({f.lower() for forms in data["canonical"].values() for f in forms}, key=len, reverse=True)
     spelled = []
@@ -53,18 +54,45 @@ def canonical_pattern() -> patterns.Pattern:
         spelled.append(f"{SPACERS}*".join(patterns.escape(s) for s in lazy_pinyin(word)))
     spelled.sort(key=len, reverse=True)
     # a pinyin word may run straight into digits: "koukou10000"
-    return patterns.compile("|".join(map(patterns.escape, chinese)) + r"|\b(?:" + "|".join(spelled) + r")(?:\b|[0-9])")
+    written = (f"{SPACERS}?".join(map(patterns.escape, form)) for form in chinese)
+    return patterns.compile("|".join(written) + r"|\b(?:" + "|".join(spelled) + r")(?:\b|[0-9])")
+
+
+@cache
+def _cues() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+    """First characters and whole Chinese forms, and the first pinyin syllable of each spelled word."""
+    data = _data()
+    chinese = tuple({f.lower() for forms in data["canonical"].values() for f in forms})
+    return frozenset(f[0] for f in chinese), chinese, tuple({lazy_pinyin(word)[0] for word in data["pinyin"]})
+
+
+def may_hold_form(s: str) -> bool:
+    """False when `s` certainly holds no form of a contact word (skips the pattern on most messages)."""
+    firsts, chinese, syllables = _cues()
+    if not firsts.isdisjoint(s):
+        joined = s.translate(_NO_SPACERS)
+        if any(f in joined for f in chinese):
+            return True
+    return any(p in s for p in syllables)
+
+
+@cache
+def _contact_firsts() -> frozenset[str]:
+    return frozenset(w[0] for ws in contact_words().values() for w in ws)
+
+
+def may_hold_contact(s: str) -> bool:
+    """False when no contact word can be in `s` (an ASCII word may be spaced out: its first letter)."""
+    if _contact_firsts().isdisjoint(s):
+        return False
+    return any((w[0] in s) if w.isascii() else (w in s) for ws in contact_words().values() for w in ws)
 
 
 def canonical(form: str) -> str:
-    """The canonical word for a matched form (spacers between pinyin syllables ignored)."""
+    """The canonical word for a matched form (spacers between its characters or syllables ignored)."""
     if form[-1].isdigit():
         return canonical(form[:-1]) + form[-1]
-    key = form.lower()
-    forms = canonical_forms()
-    if key in forms:
-        return forms[key]
-    return forms["".join(c for c in key if c.isalnum())]
+    return canonical_forms()["".join(c for c in form.lower() if c.isalnum())]
 
 
 @cache
