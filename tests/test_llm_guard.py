@@ -159,3 +159,17 @@ def test_a_negation_must_be_the_passages_own():
 ])
 def test_disguises_are_undone_before_the_check(reply):
     assert ok(reply) is None, reply
+
+
+def test_a_huge_repetitive_message_is_checked_quickly():
+    """The member's words are compared by substring search, not by sequence alignment (which took
+    48 s on this message)."""
+    import time
+
+    passages = [Passage("faq.md", "报名", CONTEXT)]
+    reply = "报名请填写表单（来源：faq.md）" * 10
+    check_answer(reply, passages, SYSTEM, "报名在哪", 300)  # warm the normaliser
+    for message in ["周六几点集合" * 20000, "1" * 100_000, "加微信 " * 30000]:
+        started = time.perf_counter()
+        check_answer(reply, passages, SYSTEM, message, 300)
+        assert time.perf_counter() - started < 1.0, message[:12]

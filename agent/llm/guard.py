@@ -45,6 +45,7 @@ _CJK = patterns.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
 LEAK_BLOCK = 8  # copied stretches of the instructions this long (letters, digits, Chinese) count…
 LEAK_CHARS = 20  # …once they add up to this many
 PARROT_WEIGHT = 12  # a run of the member's words this heavy (Chinese characters, or 3 Latin ones each)
+QUESTION_CHARS = 2000  # head and tail of a long message that the parrot check reads
 
 
 def as_data(text: str) -> str:
@@ -68,9 +69,27 @@ def _copied(source: str, reply: str, sources: str, min_block: int) -> list[str]:
     return [run for run in runs if len(run) >= min_block and run not in known]
 
 
-def _weight(run: str) -> float:
-    cjk = len(_CJK.findall(run))
-    return cjk + (len(run) - cjk) / 3
+def _parroted(question: str, reply: str, sources: str) -> str | None:
+    """A stretch of the member's words, PARROT_WEIGHT heavy, that the reply repeats and the sources do
+    not say. Each shortest heavy stretch of the reply is looked up in the question (a substring search:
+    linear in the member's text, however long or repetitive). A very long message is read at its head
+    and tail (what is in between and not in the sources still fails the grounding check)."""
+    if len(question) > 2 * QUESTION_CHARS:
+        question = f"{question[:QUESTION_CHARS]}\n{question[-QUESTION_CHARS:]}"
+    asked, said, known = _skeleton(question), _skeleton(reply), _skeleton(sources)
+    weights = [1.0 if _CJK.fullmatch(c) else 1 / 3 for c in said]
+    end, total = 0, 0.0
+    for start in range(len(said)):
+        while end < len(said) and total < PARROT_WEIGHT:
+            total += weights[end]
+            end += 1
+        if total < PARROT_WEIGHT:
+            return None
+        window = said[start:end]
+        if window in asked and window not in known:
+            return window
+        total -= weights[start]
+    return None
 
 
 def problem(reply: str, sources: str, prompt: str, max_chars: int, question: str = "") -> str | None:
@@ -86,9 +105,8 @@ def problem(reply: str, sources: str, prompt: str, max_chars: int, question: str
     leaked = _copied(prompt, reply, sources, LEAK_BLOCK)
     if sum(len(run) for run in leaked) >= LEAK_CHARS:
         return f"repeats the instructions: {leaked[0][:40]!r}"
-    parroted = [run for run in _copied(question, reply, sources, 1) if _weight(run) >= PARROT_WEIGHT]
-    if parroted:
-        return f"repeats the member's words: {parroted[0][:40]!r}"
+    if parroted := _parroted(question, reply, sources):
+        return f"repeats the member's words: {parroted[:40]!r}"
     if found := vouch.foreign(reply, sources):
         return found
     claim = _CLAIMS.search(said)
