@@ -19,7 +19,7 @@ from agent.moderation.contacts import handles
 from agent.textnorm import normalize
 
 WECHAT_WORDS = ["微信", "微信号", "vx", "wx", "v", "wechat", "weixin", "wei xin", "喂心", "威信", "薇信", "v信", "加微信", "加v", "+vx", "薇"]
-QQ_WORDS = ["qq", "QQ号", "q", "企鹅", "琦鹅", "扣扣", "kou kou", "qie", "加q", "+q"]
+QQ_WORDS = ["qq", "QQ号", "q", "企鹅", "琦鹅", "扣扣", "kou kou", "qie", "加q", "+q", "群号", "外部群"]
 PHONE_WORDS = ["电话", "手机", "手机号", "tel", "phone", "dianhua", "shou ji", "call"]
 ANY_WORDS = ["联系", "联系方式", "加我", "jia wo", "私聊", "私信", "siliao"]
 TELEGRAM_WORDS = ["telegram", "tg", "飞机", "纸飞机"]
@@ -200,6 +200,7 @@ _NUMBER_PHRASES = [
     "涨了 {m}.{d}%", "来了{a}个人", "工资{b}一个月", "第 {m} 章 {y} 年版", "版本 {m}.{d}.{h}-beta",
     "Q{q} {y} revenue was {b} dollars", "order {a} arrives on {m}/{d}/{y}", "at {h}:{mi:02d} pm, room {a}",
     "微信转账 {a} 元", "QQ群里有 {a} 人", "手机 {m} 点没电了", "电话 {h} 点打给你", "我的微信昵称改了 {d} 次",
+    "我们群 {a} 人了", "群主说 {h} 点开会", "这个群 {y} 年建的", "群里 {b} 块的那个",
 ]
 _SENTENCES = [
     "I will call you tomorrow about the contract", "Can you add me to the shared doc?",
