@@ -47,15 +47,18 @@ class _Commands(TyperGroup):
             raise
 
 
+# plain click help (rich_markup_mode=None): typer's rich help loads markdown-it and rich's traceback, which
+# doubles the time `steward --help` takes; the sub-apps do the same
 app = typer.Typer(cls=_Commands, help="群管家 Qun Steward: an offline-first assistant for WeChat group owners.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode=None)
 
 
 def settings_or_exit(config: Path) -> Settings:
-    from agent import envfile
+    from agent import envfile, logmask
     from agent.settings import ConfigError, load_settings
 
     envfile.load(config)
+    logmask.protect_environment()  # keys and tokens, from the environment or .env, never reach a log line
     try:
         return load_settings(config)
     except ConfigError as exc:

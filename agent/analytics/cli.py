@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.analytics import report as reports
-from agent.analytics import wording
-from agent.analytics.days import last_days, local_day
-from agent.analytics.funnel import Summary, summary
-from agent.analytics.labels import labels
-from agent.settings import GroupConfig, Settings
-from agent.store import Store
+from agent.options import CONFIG_HELP
+
+if TYPE_CHECKING:  # the rest loads inside the commands, so `steward --help` stays fast
+    from agent.analytics.funnel import Summary
+    from agent.settings import GroupConfig, Settings
+    from agent.store import Store
 
 out = Console()
 err = Console(stderr=True)
@@ -23,6 +23,7 @@ err = Console(stderr=True)
 
 def _open(config: Path, group: str | None) -> tuple[Settings, Store, list[GroupConfig]]:
     from agent.cli import settings_or_exit  # late: agent.cli mounts this module
+    from agent.store import Store
 
     settings = settings_or_exit(config)
     if group is not None and group not in settings.groups:
@@ -37,11 +38,16 @@ def _open(config: Path, group: str | None) -> tuple[Settings, Store, list[GroupC
 
 
 def _today(group: GroupConfig):
+    from agent.analytics.days import local_day
+
     return local_day(datetime.now().astimezone(), group.timezone)
 
 
 def show(s: Summary, group: GroupConfig, console: Console = out, llm=None) -> None:
     """Print one group's summary as rich tables (`llm`: LLMSettings, for the estimated cost)."""
+    from agent.analytics import wording
+    from agent.analytics.labels import labels
+
     w = labels(group.language)
     rate = "—" if s.answer_rate is None else f"{s.answer_rate:.0%}"
     figures = Table(title=group.name or group.id, caption=f"{s.since} – {s.until}", show_header=False)
@@ -74,9 +80,12 @@ def show(s: Summary, group: GroupConfig, console: Console = out, llm=None) -> No
 def stats(
     group: str | None = typer.Option(None, "--group", "-g", help="Group id (default: every group)."),
     days: int = typer.Option(7, "--days", "-d", min=1, max=366, help="Days to cover, ending today."),
-    config: Path = typer.Option(Path("config"), "--config"),
+    config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
 ):
     """Print the community funnel: activity, joins and leaves, answers, retention, top and silent members."""
+    from agent.analytics.days import last_days
+    from agent.analytics.funnel import summary
+
     settings, store, groups = _open(config, group)
     try:
         for g in groups:
@@ -90,9 +99,11 @@ def report(
     group: str = typer.Option(..., "--group", "-g", help="Group id."),
     out_dir: Path = typer.Option(..., "--out", "-o", file_okay=False, help="Folder to write the HTML page into."),
     days: int = typer.Option(30, "--days", "-d", min=1, max=366, help="Days to cover, ending today."),
-    config: Path = typer.Option(Path("config"), "--config"),
+    config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
 ):
     """Write a self-contained HTML report (charts embedded) for one group."""
+    from agent.analytics import report as reports
+
     _, store, groups = _open(config, group)
     try:
         path = reports.write(store, groups[0], out_dir, _today(groups[0]), days)

@@ -7,12 +7,7 @@ client, the app and the config models load inside the command that needs them, s
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import sys
-import time
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,11 +16,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from agent.options import CONFIG_HELP
-from agent.events import Decision, Kind, Message
 
 if TYPE_CHECKING:
     from agent.channels.binding import RoomBook
-    from agent.channels.puppet_loopback import LoopbackPuppet
     from agent.settings import Settings
 
 console = Console(soft_wrap=True)
@@ -46,6 +39,8 @@ def login(
 ):
     """Log the bot's WeChat account in: show the puppet service's QR code here and wait for the scan
     (WECHATY_PUPPET_SERVICE_ENDPOINT and _TOKEN, from the environment or config/.env)."""
+    import asyncio
+
     from agent.channels.account import Account, NotConnected, connection
 
     settings = _settings(config)
@@ -91,12 +86,9 @@ def print_qr(payload: str, out=None) -> None:
 
 
 def _settings(config: Path) -> Settings:
-    from agent import logmask
     from agent.cli import settings_or_exit
 
-    settings = settings_or_exit(config)  # reads config/.env too
-    logmask.protect_environment()
-    return settings
+    return settings_or_exit(config)  # reads config/.env too, and masks its secrets in the logs
 
 
 def _not_connected(exc: Exception):
@@ -114,9 +106,13 @@ def run(
     token in WECHATY_PUPPET_SERVICE_TOKEN) and manage the groups in config. A first connection that fails
     exits (code 3) with what to check; after a login, a dropped connection is retried. Ctrl-C stops after
     the messages in hand are answered."""
+    import asyncio
+    import logging
+
     from agent.app import build
     from agent.channels.account import NotConnected
     from agent.channels.binding import RoomBook
+    from agent.channels.serve import serve
     from agent.channels.wechaty import ChannelConfigError, WechatyChannel
 
     logging.getLogger("steward").setLevel(logging.INFO)  # login, logout, errors, joins, in plain words
@@ -153,7 +149,7 @@ def run(
             raise typer.Exit(2) from None
         console.print(f"Health check: http://127.0.0.1:{health_port}/health")
     try:
-        asyncio.run(_serve(channel, built))
+        asyncio.run(serve(channel, built))
     except NotConnected as exc:
         _not_connected(exc)
     finally:
@@ -226,6 +222,8 @@ def rooms(
 
 
 def _live_rooms(settings: Settings, members: bool) -> list:
+    import asyncio
+
     from agent.channels.account import Account, NotConnected, connection
 
     async def fetch() -> list:
@@ -300,35 +298,6 @@ def _print_live(settings: Settings, book: RoomBook, listing: list, members: bool
                   "make members owners).")
 
 
-TICK_S = 30.0  # how often scheduled posts and digests are looked at
-
-
-async def _serve(channel, built) -> None:
-    """The channel, plus the bot's own clock (scheduled posts, digests) and the knowledge watcher."""
-    from agent.channels.runner import stop_on_signals
-    from agent.kb.watch import watch_knowledge
-
-    stop = asyncio.Event()
-    undo = stop_on_signals(stop)
-    background = [
-        asyncio.create_task(_clock(channel.runner, built, stop)),
-        asyncio.create_task(watch_knowledge(built.kb, built.settings.kb.knowledge_dir, built.sources, stop)),
-    ]
-    try:
-        await channel.run(stop)
-    finally:
-        stop.set()
-        await asyncio.gather(*background, return_exceptions=True)
-        undo()
-
-
-async def _clock(runner, built, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        runner.clock(lambda: built.tick(datetime.now().astimezone()))
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), TICK_S)
-
-
 def sim(
     group: str = typer.Option("demo", "--group", "-g", help="Group id from config/groups."),
     config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
@@ -337,148 +306,12 @@ def sim(
     service on 127.0.0.1 that plays the group. Type as a member; /help lists the commands."""
     from agent.cli import _app_for
 
+    import asyncio
+
+    from agent.channels.simulator import simulate
+
     built, gid = _app_for(config, group, ephemeral=True)  # strikes and gaps of a simulation are not real
     try:
-        asyncio.run(_simulate(built, gid))
+        asyncio.run(simulate(built, gid))
     finally:
         built.close()
-
-
-HELP = ("/as <名字或id> 切换发言人 · /who 群成员 · /dm <文字> 私聊机器人 · /join <名字> 入群 · /leave <名字> 退群 · "
-        "/image <文件> 发图片 · /link <url> [标题] 发链接卡片 · /drop 断开事件流(看重连) · /quit 退出")
-
-
-class Simulator:
-    """Drives the loopback service as the typing member and reports what came back through WeChat."""
-
-    def __init__(self, lb: LoopbackPuppet, channel, group, wait_s: float = 10.0):
-        self.lb, self.channel, self.group = lb, channel, group
-        self.decisions: dict[str, Decision | None] = {}
-        self.people = [*group.owners, *group.admins, *group.members]
-        self.sender = next((p.id for p in group.members), "wxid_guest")
-        self.wait_s = wait_s
-
-    def observe(self, message: Message, decision: Decision | None) -> None:
-        self.decisions[message.id] = decision
-
-    def name(self, contact_id: str) -> str:
-        c = self.lb.contacts.get(contact_id)
-        return c.name if c else self.group.name_of(contact_id)
-
-    async def handle(self, line: str) -> list[str] | None:
-        """One line typed by the user → lines to print. None means quit."""
-        line = line.strip()
-        word, _, rest = line.partition(" ")
-        rest = rest.strip()
-        if not line:
-            return []
-        if word in ("/quit", "/exit"):
-            return None
-        if word == "/help":
-            return [HELP]
-        if word == "/who":
-            return [f"  {p.name}  {p.id} {self.group.role_of(p.id)}" for p in self.people]
-        if word == "/as" and rest:
-            self.sender = next((p.id for p in self.people if rest in (p.id, p.name)), rest)
-            self.lb.add_contact(self.sender, rest)
-            room = self.lb.rooms[self.lb.room_of(self.group)]
-            if self.sender not in room.member_ids:
-                room.member_ids.append(self.sender)
-            return [f"  (now speaking as {self.name(self.sender)})"]
-        if word in ("/join", "/leave") and rest:
-            contact_id = next((p.id for p in self.people if rest in (p.id, p.name)), f"wxid_{rest}")
-            before = len(self.lb.sent)
-            (self.lb.join if word == "/join" else self.lb.leave)(self.group, contact_id, *([rest] if word == "/join" else []))
-            with contextlib.suppress(asyncio.TimeoutError):  # a leave sends nothing: then this just times out
-                await self.lb.wait_for(lambda: len(self.lb.sent) > before, 2.0 if word == "/leave" else self.wait_s)
-            return self._sent_since(before)
-        if word == "/drop":
-            started, connects = time.monotonic(), self.lb.connects
-            self.lb.drop_stream()
-            await self.lb.wait_for(lambda: self.lb.connects > connects, 60)
-            await self.channel.wait_logged_in()
-            return [f"  (event stream dropped; the client reconnected in {time.monotonic() - started:.2f} s)"]
-        if word == "/dm":
-            return await self._inject(lambda: self.lb.whisper(self.sender, rest))
-        if word == "/image" and rest:
-            path = Path(rest).expanduser()
-            if not path.is_file():
-                return [f"  no such file: {path}"]
-            return await self._inject(lambda: self.lb.say(self.group, self.sender, kind=Kind.IMAGE,
-                                                          data=path.read_bytes(), filename=path.name))
-        if word == "/link" and rest:
-            url, _, title = rest.partition(" ")
-            return await self._inject(lambda: self.lb.say(self.group, self.sender, kind=Kind.LINK, url=url,
-                                                          title=title or url))
-        mentions = ("bot",) if line.startswith(f"@{self.group.bot_name}") else ()
-        text = line[len(self.group.bot_name) + 1:].lstrip() if mentions else line
-        return await self._inject(lambda: self.lb.say(self.group, self.sender, text, mentions=mentions))
-
-    async def _inject(self, send) -> list[str]:
-        before = len(self.lb.sent)
-        message_id = send()
-        try:
-            await self.lb.wait_for(lambda: message_id in self.decisions, self.wait_s)
-        except asyncio.TimeoutError:
-            return ["  (no decision: the channel dropped it — not a managed room, or not from an owner)"]
-        await self.channel.runner.drain(self.wait_s)
-        decision = self.decisions[message_id]
-        lines = [_summary(decision)]
-        return lines + self._sent_since(before)
-
-    def _sent_since(self, before: int) -> list[str]:
-        out = []
-        bot = self.group.bot_name
-        for s in self.lb.sent[before:]:
-            if s.kind == "text" and s.room_id:
-                out.append(f"  {bot}: {s.text}" + (f"   [dim](@ {', '.join(s.mentions)})[/dim]" if s.mentions else ""))
-            elif s.kind == "text":
-                out.append(f"  ✉ {bot} → {self.name(s.to_id or '')}: {s.text}")
-            elif s.kind == "kick":
-                out.append(f"  ✂ {bot} removed {self.name(s.to_id or '')} from the group")
-            elif s.kind == "file":
-                out.append(f"  🖼 {bot} sent {s.file_name} ({len(s.file_bytes)} bytes)")
-        return out
-
-
-def _summary(decision: Decision | None) -> str:
-    if decision is None:
-        return "  [dim](dropped by the pipeline: a duplicate id or not a managed group)[/dim]"
-    facts = [str(decision.kind), f"route={decision.route}", f"{decision.elapsed_ms:.1f} ms"]
-    if decision.confidence is not None:
-        facts.append(f"confidence={decision.confidence:.2f}")
-    if decision.violation:
-        facts.append(f"rule {decision.violation.article}: {decision.violation.kind}")
-    return "  [dim]└─ " + "  ".join(facts) + "[/dim]"
-
-
-async def _simulate(built, gid: str) -> None:
-    from agent.channels.puppet_loopback import LoopbackPuppet
-    from agent.channels.rig import on_loopback
-
-    logging.getLogger("steward").setLevel(logging.WARNING)
-    group = built.settings.groups[gid]
-    if not group.room_id:  # in memory only: the simulated room is the group's room from the start
-        group.room_id = f"room-{gid}"
-    lb = LoopbackPuppet([group], bot_name=group.bot_name)
-    sim_ = None
-
-    def observe(message, decision):
-        if sim_ is not None:
-            sim_.observe(message, decision)
-
-    started = time.monotonic()
-    async with on_loopback(built.settings, built.pipeline, puppet=lb, observer=observe) as (_, channel):
-        sim_ = Simulator(lb, channel, group)
-        console.rule(f"{group.name} — {group.bot_name} · via python-wechaty ↔ puppet service {lb.endpoint}")
-        console.print(f"[dim]logged in after {time.monotonic() - started:.2f} s. {HELP}[/dim]")
-        while True:
-            try:
-                line = await asyncio.to_thread(console.input, f"[bold]{sim_.name(sim_.sender)}[/bold]> ")
-            except (EOFError, KeyboardInterrupt):
-                break
-            out = await sim_.handle(line)
-            if out is None:
-                break
-            for text in out:
-                console.print(text)

@@ -8,11 +8,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent.kb.ingest import NotText, decode, knowledge_files
+from agent.options import CONFIG_HELP
 
-kb_app = typer.Typer(no_args_is_help=True, add_completion=False)
+kb_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)  # plain help: fast
 console = Console()
-ConfigOpt = typer.Option(Path("config"), "--config", help="Folder holding settings.yaml.")
+ConfigOpt = typer.Option(Path("config"), "--config", help=CONFIG_HELP)
 
 
 def open_kb(config_dir: Path):
@@ -69,7 +69,7 @@ def watch(config: Path = ConfigOpt) -> None:
 
 
 @kb_app.command()
-def search(query: str, group: str = typer.Option(..., "--group", help="Group id (its folder + shared)."),
+def search(query: str, group: str = typer.Option(..., "--group", "-g", help="Group id (its folder + shared)."),
            k: int = typer.Option(5, "-k", min=1, help="Hits to show."), config: Path = ConfigOpt) -> None:
     """Show what the bot would retrieve for a question in a group, with every score."""
     settings, kb = open_kb(config)
@@ -108,6 +108,8 @@ def stats(config: Path = ConfigOpt) -> None:
 def not_text(sources: dict[str, Path], indexed: set[tuple[str, str]]) -> list[tuple[str, str]]:
     """(scope/file, why) for the knowledge files sync skips. Only files missing from the index are read:
     an indexed file was text when it was synced."""
+    from agent.kb.ingest import NotText, decode, knowledge_files
+
     found = []
     for scope, folder in sources.items():
         for rel, path in knowledge_files(folder).items():

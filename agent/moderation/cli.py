@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.settings import GroupConfig, Settings
+if TYPE_CHECKING:  # loaded by the commands: `steward --help` stays fast
+    from agent.settings import GroupConfig, Settings
 
-rules_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Try the group rules before they go live.")
-train_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Rebuild the shipped learned models.")
+rules_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None, help="Try the group rules before they go live.")
+train_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None, help="Rebuild the shipped learned models.")
 console = Console()
 err = Console(stderr=True)
 ConfigOpt = typer.Option(Path("config"), "--config", help="Folder holding settings.yaml and groups/.")

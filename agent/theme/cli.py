@@ -54,6 +54,6 @@ def test(
 
 
 def register(app: typer.Typer) -> None:
-    theme_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Try the theme guard on recorded chat.")
+    theme_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None, help="Try the theme guard on recorded chat.")
     theme_app.command("test")(test)
     app.add_typer(theme_app, name="theme")
