@@ -7,6 +7,7 @@ the next route try. The last route always decides, so every message gets exactly
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Callable, Protocol
 
 from agent import quoting
+from agent.channels.base import scrubbed
 from agent.events import Action, Decision, DecisionKind, Member, Message, Role, Say, Whisper
 from agent.llm.deadline import per_message as reply_deadline
 from agent.settings import GroupConfig, Settings
@@ -65,6 +67,8 @@ class Pipeline:
         self.observers = observers or []
         self._recent: dict[str, deque] = {}
         self._window = window
+        self._deciding: set[str] = set()  # message ids being decided now, by any dispatch thread
+        self._lock = threading.Lock()
 
     def forget(self) -> None:
         """Drop the recent-message windows (a fresh sandbox starts with no chat behind it)."""
@@ -126,22 +130,54 @@ class Pipeline:
         group = self.group_of(message)
         if group is None:
             return None
-        if not self.services.store.first_sight(message.id, message.ts):
+        if not self._claim(message.id):
             log.info("dropped duplicate message %s", message.id)
             return None
-        message = self.with_role(message, group)
-        recent = self._recent.setdefault(group.id, deque(maxlen=self._window))
-        ctx = Context(group=group, services=self.services, recent=recent)
+        try:
+            message = self.with_role(self._bounded(_encodable(message)), group)
+            recent = self._recent.setdefault(group.id, deque(maxlen=self._window))
+            decision = self._decide(message, Context(group=group, services=self.services, recent=recent))
+            # seen and decided in one transaction: a crash before this leaves a redelivery to decide
+            if not self.services.store.decided(message.id, message.ts, decision.kind.value):
+                log.info("dropped message %s: another delivery of it was decided first", message.id)
+                return None
+        finally:
+            with self._lock:
+                self._deciding.discard(message.id)
+        decision.elapsed_ms = (time.perf_counter() - started) * 1000
+        recent.append((message, decision))
+        self._notify("decided", message, decision)
+        return decision
+
+    def _claim(self, message_id: str) -> bool:
+        """Whether this delivery is the one to decide: the id was not decided before and no other
+        delivery of it is being decided right now (a reconnect can redeliver mid-decision)."""
+        with self._lock:
+            if message_id in self._deciding or self.services.store.seen(message_id):
+                return False
+            self._deciding.add(message_id)
+            return True
+
+    def _bounded(self, message: Message) -> Message:
+        """A message longer than `judge_chars` is judged on its head and tail, so a 100 KB paste costs
+        every check what a screenful does, and what is put at either end is still read."""
+        limit = self.services.settings.judge_chars
+        text, quote = message.text, message.quote
+        if len(text) <= limit and (quote is None or len(quote) <= limit):
+            return message
+        return replace(message, text=_head_and_tail(text, limit),
+                       quote=None if quote is None else _head_and_tail(quote, limit))
+
+    def _decide(self, message: Message, ctx: Context) -> Decision:
+        """Route the message; then a muted group hears nothing but commands, and a private chat's
+        replies go back privately."""
         with reply_deadline(self.services.settings.llm.reply_deadline_s):  # every model call of this message
             decision = self._route(message, ctx)
-        if decision.route != "commands" and self.muted(group.id, message.ts):
+        if decision.route != "commands" and self.muted(ctx.group.id, message.ts):
             decision.actions = [a for a in decision.actions if not isinstance(a, Say)]
             decision.detail["muted"] = True
         if message.private:
             decision.actions = [self._privately(a, message) for a in decision.actions]
-        decision.elapsed_ms = (time.perf_counter() - started) * 1000
-        recent.append((message, decision))
-        self._notify("decided", message, decision)
         return decision
 
     @staticmethod
@@ -198,3 +234,22 @@ class Pipeline:
             if decision is not None:
                 return decision
         return Decision(DecisionKind.IGNORE, message.id, route="ignore")
+
+
+def _head_and_tail(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]}\n…\n{text[-half:]}"
+
+
+def _encodable(message: Message) -> Message:
+    """The message with lone surrogates replaced, if a channel let any through: they cannot be
+    written to SQLite, a log or a model request, and would fail the decision's writes."""
+    fields = (message.text, message.sender.name, message.quote or "", message.url or "")
+    try:
+        for value in fields:
+            value.encode("utf-8")
+    except UnicodeEncodeError:
+        return scrubbed(message)
+    return message

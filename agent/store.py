@@ -3,7 +3,8 @@
 Features with tables of their own (schedule drafts, analytics counts) create them through tx().
 
 One file in WAL mode, every write in a transaction, so a restart resumes where it stopped and two
-deliveries of the same message id are handled once. Message text is kept only where it is needed
+deliveries of the same message id are handled once: an id is marked seen in the transaction that
+records its decision, so a crash while deciding leaves the redelivery to be decided. Message text is kept only where it is needed
 (gaps, case evidence) and purged after the configured retention.
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (
     message_id TEXT PRIMARY KEY,
-    ts TEXT NOT NULL
+    ts TEXT NOT NULL,
+    decision TEXT
 );
 CREATE TABLE IF NOT EXISTS gaps (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -82,6 +84,8 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        if "decision" not in {r["name"] for r in self._db.execute("PRAGMA table_info(seen)")}:
+            self._db.execute("ALTER TABLE seen ADD COLUMN decision TEXT")  # a file from before it
 
     @contextmanager
     def tx(self):
@@ -112,10 +116,16 @@ class Store:
             self._db.close()
 
     # ---- de-duplication ----
-    def first_sight(self, message_id: str, ts: datetime) -> bool:
-        """Record a message id; False if it was seen before (a redelivery after a reconnect)."""
+    def seen(self, message_id: str) -> bool:
+        """Whether this message id was decided before (a redelivery after a reconnect or a restart)."""
+        return bool(self.query("SELECT 1 FROM seen WHERE message_id = ?", (message_id,)))
+
+    def decided(self, message_id: str, ts: datetime, decision: str) -> bool:
+        """Mark a message seen together with its decision, in one transaction; False if another
+        delivery of it was decided first (its actions must then not be taken twice)."""
         with self.tx() as db:
-            cur = db.execute("INSERT OR IGNORE INTO seen (message_id, ts) VALUES (?, ?)", (message_id, iso(ts)))
+            cur = db.execute("INSERT OR IGNORE INTO seen (message_id, ts, decision) VALUES (?, ?, ?)",
+                             (message_id, iso(ts), decision))
             return cur.rowcount == 1
 
     # ---- knowledge gaps ----

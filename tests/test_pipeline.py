@@ -1,4 +1,5 @@
 """Dispatch: ordered routes, first match wins, failures contained, duplicates and strangers dropped."""
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -105,3 +106,82 @@ def test_welcome_on_join_lists_the_rules_and_observers_see_events(services):
     p.dispatch(msg(1))
     p.on_leave("demo", Member("wxid_new", "新人"), T0)  # a failing observer is contained
     assert seen.events == [("joined", "demo", "wxid_new"), ("decided", "m1", DecisionKind.ANSWER)]
+
+
+class Crash(BaseException):
+    """Stands for the process dying mid-decision (not an Exception, so no route catches it)."""
+
+
+class Dies:
+    name = "dies"
+
+    def match(self, message, ctx):
+        return True
+
+    def handle(self, message, ctx):
+        raise Crash
+
+
+def test_a_crash_while_deciding_leaves_the_redelivery_to_be_decided(services):
+    with pytest.raises(Crash):
+        Pipeline(services, [Dies()]).dispatch(msg(1))
+    restarted = Pipeline(services, [Route("a")])  # same store, as after a restart
+    assert restarted.dispatch(msg(1)).route == "a"
+    assert restarted.dispatch(msg(1)) is None  # now it was decided: a later redelivery is dropped
+
+
+class Gate:
+    """A route that waits inside handle until released, to overlap two deliveries of one id."""
+
+    name = "gate"
+
+    def __init__(self):
+        self.entered, self.release, self.calls = threading.Event(), threading.Event(), 0
+
+    def match(self, message, ctx):
+        return True
+
+    def handle(self, message, ctx):
+        self.calls += 1
+        self.entered.set()
+        self.release.wait(5)
+        return Decision(DecisionKind.ANSWER, message.id, self.name, actions=[Say(ctx.group.id, "hi")])
+
+
+def test_a_redelivery_during_the_decision_is_dropped(services):
+    gate = Gate()
+    p = Pipeline(services, [gate])
+    results = []
+    first = threading.Thread(target=lambda: results.append(p.dispatch(msg(1))))
+    first.start()
+    assert gate.entered.wait(5)
+    assert p.dispatch(msg(1)) is None  # the same id again while the first is being decided
+    gate.release.set()
+    first.join(5)
+    assert gate.calls == 1 and results[0].route == "gate"
+
+
+def test_a_long_message_is_judged_on_its_head_and_tail(services):
+    route = Route("a")
+    p = Pipeline(services, [route])
+    limit = services.settings.judge_chars
+    text = "头" * 10 + "x" * (limit * 5) + "尾" * 10
+    assert p.dispatch(msg(1, text=text)) is not None
+    judged = route.seen[0].text
+    assert len(judged) <= limit and judged.startswith("头" * 10) and judged.endswith("尾" * 10)
+    p.dispatch(msg(2, text="短消息"))
+    assert route.seen[1].text == "短消息"
+
+
+def test_lone_surrogates_are_replaced_before_anything_is_written(services):
+    route = Route("a")
+    p = Pipeline(services, [route])
+    broken = Message(id="m1", group_id="demo", sender=Member("wxid_m", "名\ud83d"), text="半个表情\ud83d", ts=T0,
+                     quote="引用\udc00")
+    d = p.dispatch(broken)
+    assert d is not None
+    judged = route.seen[0]
+    for value in (judged.text, judged.sender.name, judged.quote):
+        value.encode("utf-8")  # would raise on a lone surrogate
+    assert judged.text.startswith("半个表情")
+    services.store.add_strike("demo", "wxid_m", "ad", None, judged.id, judged.text, T0)  # the write that failed
