@@ -19,12 +19,12 @@ from agent.moderation.contacts import handles
 from agent.textnorm import normalize
 
 WECHAT_WORDS = ["微信", "微信号", "vx", "wx", "v", "wechat", "weixin", "wei xin", "喂心", "威信", "薇信", "v信", "加微信", "加v", "+vx", "薇"]
-QQ_WORDS = ["qq", "QQ号", "q", "企鹅", "琦鹅", "扣扣", "kou kou", "qie", "加q", "+q", "群号", "外部群"]
+QQ_WORDS = ["qq", "QQ号", "q", "企鹅", "琦鹅", "寇寇", "qie", "加q", "+q", "群号", "外部群"]
 PHONE_WORDS = ["电话", "手机", "手机号", "tel", "phone", "dianhua", "shou ji", "call"]
 ANY_WORDS = ["联系", "联系方式", "加我", "jia wo", "私聊", "私信", "siliao"]
 TELEGRAM_WORDS = ["telegram", "tg", "飞机", "纸飞机"]
 FILLERS = [":", "：", " ", "号：", "是", " : ", "号 ", " 是 "]
-PREFIXES = ["", "有需要的", "诚招代理，", "Hi all, ", "价格美丽 "]
+PREFIXES = ["", "需要的朋友", "诚招代理，", "Hi all, ", "新品到了 "]
 SUFFIXES = ["", "，欢迎咨询", " 谢谢", "，备注来意", "!", " thanks"]
 SEPARATORS = [" ", "*", "🌹", "★", "\u200b", "·", "~", "|", "💰"]
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
@@ -197,7 +197,7 @@ def test_telegram_id_read_back_after_its_word(data, handle):
 _NUMBER_PHRASES = [
     "这件{a}元，那件{b}块", "¥{b} 包邮吗", "会在{y}-{m:02d}-{d:02d}开始", "{y}年{m}月{d}日见", "{m}/{d} 前交",
     "{h}:{mi:02d} 集合", "下午{h}点{mi}分出发", "升级到 v{m}.{d}.{h} 了吗", "python {m}.{d} 还能用", "{y}年的数据",
-    "涨了 {m}.{d}%", "来了{a}个人", "工资{b}一个月", "第 {m} 章 {y} 年版", "版本 {m}.{d}.{h}-beta",
+    "涨了 {m}.{d}%", "来了{a}个人", "房租{b}一个月", "第 {m} 章 {y} 年版", "版本 {m}.{d}.{h}-beta",
     "Q{q} {y} revenue was {b} dollars", "order {a} arrives on {m}/{d}/{y}", "at {h}:{mi:02d} pm, room {a}",
     "微信转账 {a} 元", "QQ群里有 {a} 人", "手机 {m} 点没电了", "电话 {h} 点打给你", "我的微信昵称改了 {d} 次",
     "我们群 {a} 人了", "群主说 {h} 点开会", "这个群 {y} 年建的", "群里 {b} 块的那个",
@@ -224,8 +224,8 @@ def test_ordinary_sentences_are_not_handles():
 
 
 def test_handles_found_in_order_and_once():
-    text = "加v：abc_123 或 QQ 5201314，电话 139 1234 5678，再说一次 vx abc_123"
-    assert handles(text) == ["abc_123", "5201314", "13912345678"]
+    text = "加v：abc_123 或 QQ 7305512，电话 139 1234 5678，再说一次 vx abc_123"
+    assert handles(text) == ["abc_123", "7305512", "13912345678"]
 
 
 def test_word_glued_to_an_id_is_not_split():
