@@ -78,17 +78,28 @@ def eval_cmd(
     llm: str = typer.Option("none", "--llm", help="none, or 'config' to use the llm block of settings.yaml."),
     config: Path = typer.Option(Path("config"), "--config", help="Config folder (defaults only; groups come from FOLDER)."),
     details: Path | None = typer.Option(None, "--details", help="Write each message's decision as JSONL here."),
+    every: bool = typer.Option(False, "--all", help="FOLDER holds group folders: score each, with the mean and the worst."),
+    holdout_each: bool = typer.Option(False, "--holdout-each", help="With --all: refit the learned weights without each group before scoring it."),
 ):
     """Replay a labelled group through the real pipeline and score it."""
     from agent import eval as evaluation
 
     settings = settings_or_exit(config)
     rows: list | None = [] if details else None
-    metrics = evaluation.run(folder, settings, llm_mode=llm, details=rows)
+    if every or holdout_each:
+        from agent.eval_all import print_summary, run_all
+
+        metrics = run_all(folder, settings, llm_mode=llm, holdout_each=holdout_each, details=rows,
+                          progress=lambda note: err.print(f"[dim]{note}[/dim]"))
+    else:
+        metrics = evaluation.run(folder, settings, llm_mode=llm, details=rows)
     if details:
         details.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     if as_json:
         print(json.dumps(metrics, ensure_ascii=False))
+        return
+    if every or holdout_each:
+        print_summary(metrics)
         return
     from agent.simulate import print_metrics
 

@@ -82,3 +82,70 @@ def test_dont_know_is_retrievals_call_not_the_models(settings):
     unsure = ch.send(member, "跑团有没有合作的理疗诊所，医保能报销吗")
     assert unsure.kind == DecisionKind.UNKNOWN
     app.close()
+
+
+def test_word_overlap_cannot_veto_a_cross_lingual_passage():
+    """Across languages no content word matches: the embedding-only regression decides, so the
+    lexical features (all zero for such a pair) carry no weight."""
+    from agent.answering import model
+    from agent.answering.features import EMBEDDING_ONLY, NAMES
+
+    fitted = model.current()
+    lexical = [n for n in NAMES if n not in EMBEDDING_ONLY]
+    none = tuple(0.0 if n in lexical else 0.5 for n in NAMES)
+    full = tuple(1.0 if n in lexical else 0.5 for n in NAMES)
+    assert fitted.probability(none, cross=True) == fitted.probability(full, cross=True)
+    assert fitted.probability(none, cross=False) < fitted.probability(full, cross=False)
+
+
+def test_cross_lingual_pairs_are_judged_by_the_embedding_model():
+    from agent.answering.features import cross_lingual
+
+    assert cross_lingual("Where is the meeting?", "## 月度聚会\n地点：图书馆204室")
+    assert cross_lingual("聚会在哪里？", "Meetings are held in room 204 of the library.")
+    assert not cross_lingual("聚会在哪里？ room 204", "地点：图书馆204室")
+
+
+def _asked(seed: int):
+    """Synthetic labelled questions: answerable ones have one passage clearly ahead."""
+    import random
+
+    from agent.answering.calibrate import Asked, Row
+    from agent.answering.features import NAMES
+
+    rng = random.Random(seed)
+    out = []
+    for n in range(120):
+        answerable = n % 3 != 0
+        rows = []
+        for rank in range(3):
+            holds = answerable and rank == 0
+            base = 0.75 if holds else 0.45
+            values = tuple(min(1.0, max(0.0, base + rng.gauss(0, 0.1))) for _ in NAMES)
+            rows.append(Row(values, False, holds))
+        out.append(Asked(f"g{n % 4}", "answer" if answerable else "unknown", tuple(rows)))
+    return out
+
+
+def test_fitting_is_deterministic_and_puts_the_cut_at_one_half(tmp_path):
+    from agent.answering import calibrate
+    from agent.answering.model import AnswerModel
+
+    asked = _asked(0)
+    first, second = calibrate.fit(asked), calibrate.fit(asked)
+    assert first.as_dict() == second.as_dict()
+    first.save(tmp_path / "m.json")
+    assert AnswerModel.from_dict(__import__("json").loads((tmp_path / "m.json").read_text())) == first
+    n = calibrate.outcome(first, asked, 0.5)
+    assert n["right"] >= 70 and n["invented"] <= 2  # separable data: 0.5 is where the fitted cut lies
+    assert "text" not in str(first.meta)
+
+
+def test_a_held_out_model_is_used_only_inside_its_block():
+    from agent.answering import calibrate, model
+
+    shipped = model.current()
+    fitted = calibrate.fit(_asked(1))
+    with model.using(fitted):
+        assert model.current() is fitted
+    assert model.current() is shipped

@@ -66,3 +66,24 @@ def test_cli_prints_one_json_object_on_the_dev_set(dev_set, repo):
     m = json.loads(out.stdout)
     assert KEYS <= m.keys() and m["messages"] > 0
     assert m["owner_flagged"] == 0
+
+
+def test_all_groups_give_each_table_the_mean_and_the_worst(tmp_path, repo):
+    from agent.eval_all import run_all
+
+    english_group(tmp_path / "groups" / "bookclub")
+    (tmp_path / "groups" / "notes").mkdir()  # not a group folder: skipped
+    summary = run_all(tmp_path / "groups", load_settings(repo / "config"))
+    assert [m["group"] for m in summary["groups"]] == ["bookclub"]
+    assert summary["mean"]["answer.accuracy"] == 1.0 and summary["worst"]["unknown.invented"] == 0
+
+
+def test_worst_is_the_minimum_or_for_counts_the_maximum():
+    from agent.eval_all import summarise
+
+    a = {"group": "a", "messages": 10, "answer": {"accuracy": 0.9}, "unknown": {"invented": 0}, "held_out": True}
+    b = {"group": "b", "messages": 20, "answer": {"accuracy": 0.5}, "unknown": {"invented": 3}, "held_out": True}
+    s = summarise([a, b])
+    assert s["groups"] == [a, b]
+    assert s["mean"] == {"messages": 15, "answer.accuracy": 0.7, "unknown.invented": 1.5}
+    assert s["worst"] == {"answer.accuracy": 0.5, "unknown.invented": 3}

@@ -107,3 +107,57 @@ def test_domain_terms_come_from_marked_text():
     terms = domain_terms(text, ["一、每周分享会"])
     assert {"改群昵称", "秀米", "增长黑客", "Canva", "每周分享会"} <= terms
     assert "一" not in terms and not any(len(t) > 6 for t in terms)
+
+
+SHAPES = """# 常见问题
+
+1. 能带朋友来吗？
+   可以，提前一天告诉管理员。
+2. 活动几点开始？ 每周六早上8:00。
+
+**报名费多少？** 每次30元，现场交。
+
+- **Can I bring a dog?** Only on the easy routes.
+
+| 问题 | 回答 |
+|---|---|
+| 下雨还去吗？ | 小雨照常，大雨取消。 |
+| 在哪里集合 | 地铁站B口 |
+
+Where do we meet in winter?
+At the library entrance.
+
+Q1：要自带水吗？
+A：要，至少1升。
+"""
+
+
+def test_every_faq_shape_is_one_pair_per_question():
+    chunks = chunk_text("g1", "faq.md", SHAPES, chunk_size=360, chunk_overlap=40)
+    by_q = {c.question: c.text for c in chunks if c.question}
+    assert by_q == {
+        "能带朋友来吗？": "可以，提前一天告诉管理员。",
+        "活动几点开始？": "每周六早上8:00。",
+        "报名费多少？": "每次30元，现场交。",
+        "Can I bring a dog?": "Only on the easy routes.",
+        "下雨还去吗？": "小雨照常，大雨取消。",
+        "在哪里集合": "地铁站B口",
+        "Where do we meet in winter?": "At the library entrance.",
+        "要自带水吗？": "Q1：要自带水吗？\nA：要，至少1升。",
+    }
+
+
+def test_an_ordinary_table_and_list_stay_prose():
+    text = "## 价格\n\n| 路线 | 费用 |\n|---|---|\n| 东线 | 20元 |\n| 西线 | 30元 |\n\n- 小孩半价\n- 老人免费\n"
+    chunks = chunk_text("g1", "fees.md", text, chunk_size=360, chunk_overlap=40)
+    assert [c.question for c in chunks] == [""] and "西线" in chunks[0].text and "老人免费" in chunks[0].text
+
+
+def test_a_quoted_faq_answer_never_carries_the_next_question():
+    from agent.answering.compose import best_sentences
+
+    chunks = chunk_text("g1", "faq.md", SHAPES, chunk_size=360, chunk_overlap=40)
+    questions = [c.question for c in chunks if c.question]
+    for c in chunks:
+        quoted = best_sentences(c.question, c.text, 3, heading=c.heading, whole_below=360).text
+        assert not any(q.rstrip("？?") in quoted for q in questions), (c.question, quoted)

@@ -15,8 +15,8 @@ from agent import patterns
 from agent.kb.tokenize import content_tokens, corpus_counts, normalize
 
 _SENTENCE = patterns.compile(r"[^\n。！？；!?;]*[。！？；!?;]|[^\n。！？；!?;]+")  # or a line's unended rest
-_FAQ_Q = patterns.compile(r"^\s*(?:\*\*)?\s*(?:Q|问)\s*[：:].*?$", re.M | re.I)
-_FAQ_A = patterns.compile(r"^\s*(?:A|答)\s*[：:]\s*", re.M | re.I)
+_FAQ_Q = patterns.compile(r"^\s*(?:[-*]\s*)?(?:\*\*)?\s*(?:Q\d*|问\d*|问题|question)\s*[：:].*?$", re.M | re.I)
+_FAQ_A = patterns.compile(r"^\s*(?:\*\*)?\s*(?:A\d*|答\d*|答案|回答|answer)\s*[：:]\s*(?:\*\*)?\s*", re.M | re.I)
 _MARKUP = patterns.compile(r"^\s*(?:[-*+]\s+|\d+[.、]\s*|#+\s*)|\*\*")
 
 
@@ -96,9 +96,17 @@ def best_sentences(question: str, passage: str, limit: int, heading: str = "", w
         keep = list(range(len(sents)))
     else:
         keep = sorted(i for score, i in scored[:limit] if score > 0 and score >= 0.5 * top) or [scored[0][1]]
-    return Extract("".join(_end(sents[i]) for i in keep), top)
+    latin = _latin(passage)
+    return Extract((" " if latin else "").join(_end(sents[i], latin) for i in keep), top)
 
 
-def _end(sentence: str) -> str:
-    """Join sentences with Chinese punctuation where the source line had none (bullets)."""
-    return sentence if patterns.search(r"[。！？；!?;.]$", sentence) else sentence + "；"
+def _latin(text: str) -> bool:
+    """Mostly Latin letters: sentences are joined with spaces, not run together."""
+    return sum(ch.isascii() and ch.isalpha() for ch in text) > 3 * sum("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def _end(sentence: str, latin: bool = False) -> str:
+    """Close a sentence whose source line had none (bullets): '；' in Chinese, ';' in English."""
+    if patterns.search(r"[。！？；!?;.]$", sentence):
+        return sentence
+    return sentence + (";" if latin else "；")

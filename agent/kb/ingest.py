@@ -22,11 +22,18 @@ from agent import patterns
 SUFFIXES = (".md", ".markdown", ".txt")
 SEP = " › "
 # bump when the chunking logic changes, so every file is re-chunked on the next sync
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 _SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "!", "?", ";", "，", ",", " ", ""]
-_QUESTION = patterns.compile(r"^\s*(?:[-*]\s*)?(?:\*\*)?\s*(?:Q|问)\s*[:：]\s*(?P<q>.+?)\s*(?:\*\*)?\s*$", re.I)
+_QUESTION = patterns.compile(
+    r"^\s*(?:[-*]\s*)?(?:\*\*)?\s*(?:Q\d*|问\d*|问题|question)\s*[:：]\s*(?P<q>.+?)\s*(?:\*\*)?\s*$", re.I)
 _ASKING = patterns.compile(r"[？?]\s*$")
+# a list item ("1. ", "- ", "（2）") or bold text opening a line, then the rest of the line
+_ITEM = patterns.compile(r"^\s*(?:[-*+]\s+|\d{1,3}[.、)）]\s*|[（(]\d{1,3}[)）]\s*)(?P<rest>.*)$")
+_BOLD = patterns.compile(r"^\*\*(?P<bold>[^*]+)\*\*\s*(?P<rest>.*)$")
+_ASKED_PART = patterns.compile(r"^(?P<q>[^？?]{2,60}[？?])\s*(?P<rest>.*)$")
+PLAIN_QUESTION = 60  # a line this short that ends with "?" is a question heading the lines below it
+_TABLE_QUESTION = {"问题", "问", "提问", "常见问题", "q", "question", "questions", "faq"}
 _UNIT = patterns.compile(r"[^\n。！？；!?;]*[。！？；!?;]|[^\n。！？；!?;]+")  # a sentence, or a line's unended rest
 _WORDY = patterns.compile(r"\w")
 
@@ -142,16 +149,67 @@ def knowledge_files(folder: Path) -> dict[str, Path]:
 
 
 def _blocks(body: str) -> list[tuple[str, str]]:
-    """Split a section body into (question, text) blocks: each FAQ pair runs from its question line to
-    the next question line and stays whole; prose before the first question is ("", text)."""
+    """Split a section body into (question, text) blocks: each FAQ pair runs from its question to the
+    next question and stays whole; prose before the first question is ("", text).
+
+    FAQ shapes: labelled lines (`Q：…` / `**问：…**` / `Question: …`, kept in the text as written),
+    and, with the question kept only as metadata so a quote gives the answer: a bold question
+    (`**能带朋友吗？** 可以…`), a list item that asks (`1. 能带朋友吗？` and its answer below or after
+    it), a short line ending in a question mark, and a table whose rows are question and answer."""
     blocks: list[tuple[str, list[str]]] = [("", [])]
-    for line in body.splitlines():
-        m = _QUESTION.match(line)
-        if m:
-            blocks.append((m.group("q").strip("*").strip(), [line]))
+    lines = body.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.lstrip().startswith("|"):
+            table = []
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                table.append(lines[i])
+                i += 1
+            pairs = _table_pairs(table)
+            if pairs:
+                blocks.extend((q, [a]) for q, a in pairs)
+                blocks.append(("", []))
+            else:
+                blocks[-1][1].extend(table)
+            continue
+        labelled = _QUESTION.match(line)
+        if labelled:
+            blocks.append((labelled.group("q").strip("*").strip(), [line]))
+        elif (asked := _asked(line)) is not None:
+            blocks.append((asked[0], [asked[1]] if asked[1] else []))
         else:
             blocks[-1][1].append(line)
+        i += 1
     return [(q, text) for q, lines in blocks if (text := "\n".join(lines).strip())]
+
+
+def _asked(line: str) -> tuple[str, str] | None:
+    """(question, answer on the same line) when `line` opens an FAQ pair in an unlabelled shape."""
+    item = _ITEM.match(line)
+    rest = (item.group("rest") if item else line).strip()
+    bold = _BOLD.match(rest)
+    if bold and _ASKING.search(bold.group("bold")):
+        return bold.group("bold").strip(), bold.group("rest").strip()
+    if item:
+        found = _ASKED_PART.match(rest.replace("**", ""))
+        return (found.group("q"), found.group("rest")) if found else None
+    plain = rest.replace("**", "").strip()
+    return (plain, "") if len(plain) <= PLAIN_QUESTION and _ASKING.search(plain) else None
+
+
+def _table_pairs(rows: list[str]) -> list[tuple[str, str]]:
+    """A Markdown table of questions and answers as (question, answer) pairs, or [] for any other
+    table. It is one when its first column is headed as the questions, or most of its rows ask."""
+    cells = [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows]
+    cells = [c for c in cells if not all(set(x) <= set(":- ") for x in c)]  # the separator row
+    if len(cells) < 2 or min(len(c) for c in cells) < 2:
+        return []
+    head, body = cells[0], cells[1:]
+    asking = sum(bool(_ASKING.search(r[0])) for r in body)
+    if head[0].strip("*").lower() not in _TABLE_QUESTION and asking * 2 < len(body):
+        return []
+    return [(r[0].strip("*"), "；".join(c.replace("<br>", "\n") for c in r[1:] if c)) for r in body if r[0]]
 
 
 def _sections(text: str, markdown: bool) -> list[tuple[str, list[str], str]]:

@@ -6,17 +6,19 @@ import logging
 from datetime import timedelta
 
 from agent.answering.compose import rarity
-from agent.answering.confidence import score
+from agent.answering.confidence import judge
 from agent.answering.questions import clean, focus, shape
 from agent.kb.tokenize import content_tokens
 from agent.moderation import is_muted
 from agent.events import Decision, DecisionKind, Kind, Message, Say, Source
 from agent.pipeline import Context
 from agent.theme.glue import is_glue
+from agent.theme.judge import recent_texts
 from agent.theme.policy import follows_drift
 
 log = logging.getLogger(__name__)
 FOLLOW_UP_WORDS = 3  # a question with more content words of its own stands alone
+CONSIDERED = 3  # passages judged per question: the fused top-1 does not always hold the answer
 
 
 class AnswerRoute:
@@ -41,12 +43,12 @@ class AnswerRoute:
     def handle(self, message: Message, ctx: Context) -> Decision | None:
         q = shape(message.text)
         threshold = ctx.services.settings.retrieval.answer_threshold
-        candidates = self._candidates(message.text, ctx)
+        candidates = self.candidates(message.text, ctx)
         conf = candidates[0].confidence if candidates else 0.0
         earlier = self._earlier_question(message, ctx)
         if earlier and conf < threshold and len(content_tokens(focus(message.text))) <= FOLLOW_UP_WORDS:
             # a follow-up ("那咋整", "算低吗") may only make sense with the member's question before it
-            again = self._candidates(f"{earlier} {message.text}", ctx)
+            again = self.candidates(f"{earlier} {message.text}", ctx)
             if again and again[0].confidence > conf:
                 candidates, conf = again, again[0].confidence
         detail = {"candidates": [(c.hit.file, c.hit.heading, round(c.confidence, 3), c.gated) for c in candidates]}
@@ -67,16 +69,16 @@ class AnswerRoute:
             return None
         return self._unknown(message, ctx, clean(message.text), conf, detail, usage)
 
-    def _candidates(self, text: str, ctx: Context) -> list:
-        """The top passages for `text`, each scored; the fused top-1 is not always the passage that
-        holds the answer, so the top three are judged."""
-        retrieval = ctx.services.settings.retrieval
-        question, asking = clean(text), focus(text)
-        hits = ctx.services.kb.search(question, [ctx.group.id, "shared"], k=retrieval.top_k)
-        judge = self.theme_judges(ctx.group.id) if self.theme_judges else None
-        return sorted((score(question, asking, h, hits, retrieval.max_sentences,
-                             judge.theme_similarity(h.id, h.text) if judge else 0.0) for h in hits[:3]),
-                      key=lambda c: c.confidence, reverse=True)
+    def candidates(self, text: str, ctx: Context) -> list:
+        """The top passages for `text`, each with the model's confidence, most confident first. A
+        passage up to the chunk size is quoted whole: cutting it loses the condition or the number
+        beside the sentence that matched."""
+        settings = ctx.services.settings
+        hits = ctx.services.kb.search(clean(text), [ctx.group.id, "shared"], k=settings.retrieval.top_k)
+        judge_theme = self.theme_judges(ctx.group.id) if self.theme_judges else None
+        similarity = (lambda h: judge_theme.theme_similarity(h.id, h.text)) if judge_theme else (lambda h: 0.0)
+        return judge(clean(text), focus(text), hits, CONSIDERED, settings.retrieval.max_sentences,
+                     settings.kb.chunk_size, similarity)
 
     @staticmethod
     def _earlier_question(message: Message, ctx: Context) -> str | None:
@@ -100,7 +102,8 @@ class AnswerRoute:
     def _offtopic(self, message: Message, ctx: Context) -> bool:
         if self.theme_judges is None:
             return False
-        return self.theme_judges(ctx.group.id).judge(message.text).score > ctx.group.theme_policy.margin
+        before = recent_texts(message.ts, ctx.recent)  # the talk just before, as the theme route weighs it
+        return self.theme_judges(ctx.group.id).is_offtopic(message.text, before, ctx.group.theme_policy.margin)
 
     def _answer(self, message, ctx, used, text, conf, detail, usage, quoted: bool) -> Decision:
         """Quoted (no-LLM): the passage's own sentences plus the citation line. Written: the model's
