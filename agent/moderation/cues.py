@@ -1,7 +1,8 @@
 """Signals several detectors share: a call to contact someone, a handle, a price, a warning context.
 
-Each is a pattern over the folded, compact text (see text.py). A single cue is rarely a violation;
-detectors combine them (an offer *and* a call to action), which is what keeps near misses quiet.
+Each is a pattern over the normalised, compact text (see text.py). A single cue is rarely a violation:
+a contact call *with* a handle is (detectors.lead_capture); the classifier reads contact, handle and
+price as features; a warning context vetoes a scam or ad verdict.
 """
 from __future__ import annotations
 from agent import patterns
@@ -22,10 +23,6 @@ PRICE = patterns.compile(
     r"\d+(\.\d+)?\s?(元|块|rmb|yuan|usd|dollars?|bucks|w\+?|万)|[¥$€£]\s?\d+|"
     r"\d+(\.\d+)?元?/(个|张|篇|条|月|年|次|单|人|份)|\d+(一|每)(张|篇|条|个|次|单)|[0-9一二三四五六七八九]\.?[0-9]?折|"
     r"原价|特价|群友价|优惠价|内部价|折扣|打折|包邮|\b\d{1,2}% off\b|\bhalf price\b|\bdiscount"
-)
-URGENCY = patterns.compile(
-    r"前\d+名|名额有限|限时|限量|仅剩|先到先得|\d+小时内|今天截止|过期|逾期|赶紧|抓紧|速来|"
-    r"\blimited (time|spots|offer|seats)\b|\bwithin \d+ ?(hours|hrs|h)\b|\bact now\b|\bexpires?\b|\burgent"
 )
 # the sender is warning others about the thing, not doing it: "又是刷单的 大家别信"
 WARNING = patterns.compile(

@@ -6,7 +6,8 @@ decoded QR code, a contact card or mini-program, a contact call next to a handle
 injection phrases. Everything that depends on wording (ads, scams, abuse, injection in other words)
 is the classifier's call (classifier.py), fitted on public data and synthetic group text rather than
 on one group's messages. `detect` orders findings: injection, scam, an invitation to another group,
-ad, link, abuse; strong findings first, weak ones are hints for the model judge.
+ad, link, abuse; strong findings first, weak ones are hints for the model judge. A promotion whose
+call to action is a link, QR code, card or mini-program is reported as the link it carries.
 """
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ _GROUPISH = patterns.compile(r"群|\bgroup\b")
 _BEG_TEXT = patterns.compile(r"砍一刀|帮我砍|助力|投(个|一)?票|\bvote for\b")
 _CARD_CODE = patterns.compile(r"\[(名片|个人名片|contact card)\]")
 _MINI_CODE = patterns.compile(r"\[(小程序|mini program)\]")
+_SHARED_CODE = patterns.compile(r"\[(链接|小程序|link|mini program)\]")  # a shared page as the client writes it
 _QUOTED = patterns.compile(r"[「『“\"‘'][^」』”\"’']{1,24}[」』”\"’']")  # a quoted word is a mention, not a use
 _FULL_TIME = patterns.compile(r"全职|正式员工|五险一金|薪资|月薪|底薪|\d+-\d+k|\bfull[- ]time\b|\bsalary\b|\bper (year|annum)\b")
 _JOBS_ALLOWED = patterns.compile(
@@ -91,12 +93,15 @@ def link(t: Text, group: GroupConfig, url: str | None, codes: tuple[str, ...] = 
         return _found("link", "netdisk link", 0.9, cues_=_LINK_CUES)
     if "short" in kinds:
         return _found("link", "short link", 0.85, cues_=_LINK_CUES)
-    if "beg" in kinds or cues.hit(_BEG_TEXT, t) and (links or t.kind in (Kind.LINK, Kind.MINI_PROGRAM)):
+    shared = t.kind in (Kind.LINK, Kind.MINI_PROGRAM) or _SHARED_CODE.search(t.folded)
+    if "beg" in kinds or cues.hit(_BEG_TEXT, t) and (links or shared):
         return _found("link", "bargain or vote link", 0.85, cues_=_LINK_CUES)
     if t.kind == Kind.MINI_PROGRAM or _MINI_CODE.search(t.folded):
         return _found("link", "unknown mini-program", 0.7, cues_=_LINK_CUES)
     if links:  # an ordinary link: a rule only when the group keeps an allowlist, else the judge's call
         return _found("link", "link outside the allowed domains", 0.8 if group.allow_domains else 0.4, cues_=_LINK_CUES)
+    if shared:  # a shared page whose address the channel did not give: what it promotes decides
+        return _found("link", "shared page", 0.4, cues_=_LINK_CUES)
     return None
 
 
@@ -146,6 +151,8 @@ _RANK = {"injection": 0, "scam": 1, "ad": 3, "link": 4, "abuse": 5}
 def detect(t: Text, group: GroupConfig, url: str | None = None, codes: tuple[str, ...] = ()) -> list[Finding]:
     """Every finding, most decisive first: the first strong one is the verdict, weak ones go to the judge.
     `codes` are the texts of QR codes decoded from the message's image."""
-    candidates = [injection(t), link(t, group, url, codes), lead_capture(t), learned(t, group)]
-    found = [f for f in candidates if f is not None]
+    linked, said = link(t, group, url, codes), learned(t, group)
+    if linked and said and said.kind == "ad" and said.strong:  # a promotion carried by a link is a link violation
+        linked, said = _found("link", linked.reason, max(linked.confidence, said.confidence), linked.severity, linked.cues), None
+    found = [f for f in (injection(t), linked, lead_capture(t), said) if f is not None]
     return sorted(found, key=lambda f: (not f.strong, 2 if f.kind == "link" and f.severity >= 3 else _RANK[f.kind]))

@@ -12,21 +12,21 @@ Everything is drawn from one seeded random.Random: the same seed gives the same 
 from __future__ import annotations
 
 import random
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 import yaml
-from agent import patterns
 
 DATA = Path(__file__).with_name("synthetic.yaml")
-_SLOT = patterns.compile(r"\{(\w+)\}")
+_SLOT = re.compile(r"\{(\w+)\}")
 _FULL = {c: chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}
 _LOOKALIKE = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "k": "κ", "v": "ν"}
 _NUMERALS = {"0": "零", "1": "幺", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七", "8": "八", "9": "九"}
 _WECHAT = ("薇信", "威信", "V信", "wei xin", "weixin", "VX", "ｖｘ", "徽信", "卫星", "v❤")
 _FILLERS = ("❤", "★", "·", "~", "💰", "🌹", "-", "|", "🔥")
-_CONTACT_WORD = patterns.compile(r"微信|加v|加vx|加wx|vx|wx|qq|私聊|私我|联系")
+_CONTACT_WORD = re.compile(r"微信|加v|加vx|加wx|vx|wx|qq|私聊|私我|联系")
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +35,7 @@ def templates() -> dict:
 
 
 def fill(template: str, slots: dict[str, list[str]], rng: random.Random, lang: str) -> str:
-    def one(m: patterns.Match) -> str:
+    def one(m: re.Match) -> str:
         name = m.group(1)
         options = slots.get(name) or slots.get(f"{name}_{lang}") or [name]
         return rng.choice(options)
@@ -54,7 +54,7 @@ def fullwidth(text: str, rng: random.Random) -> str:
 
 def spaced(text: str, rng: random.Random) -> str:
     """Letters and digits of handles spread out: 'w x 1 2 3'."""
-    return patterns.sub(r"[A-Za-z0-9]{3,}", lambda m: " ".join(m.group(0)), text)
+    return re.sub(r"[A-Za-z0-9]{3,}", lambda m: " ".join(m.group(0)), text)
 
 
 def zero_width(text: str, rng: random.Random) -> str:
@@ -77,7 +77,7 @@ def lookalike(text: str, rng: random.Random) -> str:
 
 def numerals(text: str, rng: random.Random) -> str:
     """Digits of phone/QQ-like runs read out as Chinese numerals: 幺三八…"""
-    return patterns.sub(r"[0-9]{5,}", lambda m: "".join(_NUMERALS[d] for d in m.group(0)), text)
+    return re.sub(r"[0-9]{5,}", lambda m: "".join(_NUMERALS[d] for d in m.group(0)), text)
 
 
 def wechat_word(text: str, rng: random.Random) -> str:
@@ -85,7 +85,7 @@ def wechat_word(text: str, rng: random.Random) -> str:
 
 
 def dotted(text: str, rng: random.Random) -> str:
-    return patterns.sub(r"(?<=[a-z0-9])\.(?=[a-z])", rng.choice(("点", "。", "．", " dot ")), text)
+    return re.sub(r"(?<=[a-z0-9])\.(?=[a-z])", rng.choice(("点", "。", "．", " dot ")), text)
 
 
 @lru_cache(maxsize=1)
