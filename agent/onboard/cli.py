@@ -13,6 +13,12 @@ console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _shown(path: Path | str) -> str:
+    """A path as the operator typed it: relative to the working folder when it is below it."""
+    here = f"{Path.cwd()}/"
+    return str(path).replace(here, "", 1) if str(path).startswith(here) else str(path)
+
+
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("check")(check)
@@ -72,8 +78,8 @@ def init(
     except InitError as exc:
         err.print(f"[red]Cannot write the group[/red]: {escape(str(exc))}")
         raise typer.Exit(2) from None
-    console.print(f"wrote {path}\nwrote {note} (a note for you: files starting with _ are not indexed)\n"
-                  f"Next: put knowledge files in {note.parent}/, run `steward check`, then "
+    console.print(f"wrote {_shown(path)}\nwrote {_shown(note)} (a note for you: files starting with _ are not "
+                  f"indexed)\nNext: put knowledge files in {_shown(note.parent)}/, run `steward check`, then "
                   f"`steward chat --group {group_id}`.")
 
 
@@ -84,7 +90,7 @@ def check(config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HE
     findings = run_checks(config)
     for f in findings:
         mark = "[red]error[/red]" if f.level == "error" else "[yellow]warning[/yellow]"
-        console.print(f"{mark} {escape(f.where)}: {escape(f.what)}" + (f"\n    fix: {escape(f.fix)}" if f.fix else ""))
+        console.print(f"{mark} {escape(_shown(f.where))}: {escape(f.what)}" + (f"\n    fix: {escape(f.fix)}" if f.fix else ""))
     errors = sum(f.level == "error" for f in findings)
     warnings = len(findings) - errors
     console.print(f"{errors} error(s), {warnings} warning(s)." if findings else "All good: config and knowledge check out.")
