@@ -93,7 +93,8 @@ def test_the_report_holds_the_figures_and_escapes_text(page):
     assert f"<td>消息数</td><td>{s.messages}</td>" in html
     assert f"<td>回答率</td><td>{s.answer_rate:.0%}</td>" in html
     assert f"<td>{s.cohorts[0].week}</td><td>{s.cohorts[0].members}</td>" in html
-    assert "集合地点&lt;在哪&gt;？" in html and "<在哪>" not in html
+    # a member's question arrives quoted (agent.quoting: no markup characters), and is escaped besides
+    assert "集合地点‹在哪›？" in html and "<在哪>" not in html
     assert s.name(s.top[0][0]) in html
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from agent.analytics.days import each_day, local_day, week_start
 from agent.analytics.recorder import ensure_schema
+from agent.quoting import display_name
 from agent.settings import GroupConfig
 from agent.store import Store
 
@@ -81,7 +82,9 @@ class Summary:
         return dict(kinds.most_common())
 
     def name(self, member_id: str) -> str:
-        return self.names.get(member_id) or member_id
+        """The member's name as reports show it: quoted (agent.quoting); a name that advertises, or
+        none, shows as the contact id, which identifies the member to the owners."""
+        return display_name(self.names.get(member_id), member_id)
 
 
 def _counts(store: Store, group_id: str, since: date, until: date) -> dict[date, Counter]:
