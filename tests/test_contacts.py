@@ -226,6 +226,7 @@ def test_ordinary_sentences_are_not_handles():
 def test_handles_found_in_order_and_once():
     text = "加v：abc_123 或 QQ 7305512，电话 139 1234 5678，再说一次 vx abc_123"
     assert handles(text) == ["abc_123", "7305512", "13912345678"]
+    assert handles("电话 139 1234 5678，" + text) == ["13912345678", "abc_123", "7305512"]
 
 
 def test_word_glued_to_an_id_is_not_split():

@@ -60,15 +60,14 @@ def _after(view: str, kind: str, word: str, fill: str, at: int) -> str | None:
 def handles(text: str) -> list[str]:
     """Every contact handle in `text`, normalised (digits only for numbers, lower-case ids), in order."""
     view = normalize(text)
-    found: list[str] = []
+    found: list[tuple[int, str]] = []
     for m in _announced().finditer(view):
         kind = next(k for k in lexicon.KINDS if m.group(k) is not None)
         handle = _after(view, kind, m.group(kind), m.group("fill"), m.end())
-        if handle and handle not in found:
-            found.append(handle)
+        if handle:
+            found.append((m.end(), handle))
     for m in _MOBILE.finditer(view):
         before, after = view[m.start() - 1] if m.start() else "", view[m.end()] if m.end() < len(view) else ""
-        digits = m.group(1).replace(" ", "").replace("-", "")
-        if not before.isdigit() and not after.isdigit() and digits not in found:
-            found.append(digits)
-    return found
+        if not before.isdigit() and not after.isdigit():
+            found.append((m.start(1), m.group(1).replace(" ", "").replace("-", "")))
+    return list(dict.fromkeys(handle for _, handle in sorted(found)))
