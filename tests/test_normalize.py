@@ -1,6 +1,9 @@
 """The normalised view undoes one evasion per operation, and leaves ordinary text readable."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from agent.moderation.text import Text
@@ -66,3 +69,10 @@ def test_english_keeps_its_word_spaces():
 
 def test_empty_and_whitespace():
     assert normalize("") == "" and normalize("  \u200b ") == ""
+
+
+def test_tables_are_built_at_first_use_not_at_import():
+    probe = ("import agent.textnorm as t; from agent.textnorm import chars, lexicon; "
+             "print(chars.table.cache_info().currsize, lexicon.sound_digits.cache_info().currsize, t._t2s.cache_info().currsize)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0", "0", "0"]
