@@ -270,3 +270,13 @@ async def test_the_health_check_answers_over_http(tmp_path):
         finally:
             health.close()
             await lb.start(lb.port)  # back, so the rig can stop the channel cleanly
+
+
+def test_run_against_a_dead_endpoint_exits_with_what_to_check(project):
+    """The whole `steward run`: the app is built, then the first connection fails, and it says so."""
+    (project.parent / "knowledge" / "photo" / "walks.md").write_text("# 外拍\n每月第二个周六外拍。\n", encoding="utf-8")
+    write_env(project, f"127.0.0.1:{free_port()}")
+    result = runner.invoke(app, ["run", "--config", str(project)])
+    assert result.exit_code == 3, result.output
+    assert "Cannot reach WeChat" in result.output and "gateway is running" in result.output
+    assert "lost the connection" not in result.output
