@@ -73,7 +73,8 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug 
 
 @app.command("eval")
 def eval_cmd(
-    folder: Path = typer.Argument(..., exists=True, file_okay=False, help="A labelled group folder (shared/eval/README.md)."),
+    folder: Path = typer.Argument(..., exists=True, file_okay=False,
+                                 help="A labelled group folder: group.yaml, knowledge/*.md, messages.jsonl and commands.jsonl."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics JSON object only."),
     llm: str = typer.Option("none", "--llm", help="none, or 'config' to use the llm block of settings.yaml."),
     config: Path = typer.Option(Path("config"), "--config", help="Config folder (defaults only; groups come from FOLDER)."),
