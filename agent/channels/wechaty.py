@@ -1,14 +1,16 @@
 """The WeChat channel: python-wechaty against a puppet service (WECHATY_PUPPET_SERVICE_ENDPOINT/TOKEN).
 
-The only module (with its compat shim) that imports wechaty. It uses the client's puppet (gRPC) and
-its Room/Contact/Message classes, but not `Wechaty.start()`'s event bridge, for three reasons found
-by reading the client: `start()` swallows a dropped stream and sleeps a fixed 60 s before retrying;
-its async listeners resolve messages as parallel tasks, so a group's messages can overtake each other;
-and its login path starts a plugin web server/scheduler that fails when port 5000 is taken. Here the
-puppet's events are read in stream order, payloads are loaded concurrently but handed on in arrival
-order, and a dropped stream reconnects with backoff. Every message then goes through the Runner
-(per-group order, bounded concurrency, paced sends) and the Pipeline (which drops seen ids, so a
-redelivery after a reconnect is handled once).
+With the compat shim and agent/channels/account.py (login and room listing without the bot), the only
+module that imports wechaty. It uses the client's puppet (gRPC) and its Room/Contact/Message classes,
+but not `Wechaty.start()`'s event bridge, for three reasons found by reading the client: `start()`
+swallows a dropped stream and sleeps a fixed 60 s before retrying; its async listeners resolve
+messages as parallel tasks, so a group's messages can overtake each other; and its login path starts
+a plugin web server/scheduler that fails when port 5000 is taken. Here the puppet's events are read in
+stream order, payloads are loaded concurrently but handed on in arrival order, and a dropped stream
+reconnects with backoff once the account has logged in (a first connection that ends before any login
+raises NotConnected: retrying a wrong endpoint or token forever would only hide it). Every message then
+goes through the Runner (per-group order, bounded concurrency, paced sends) and the Pipeline (which
+drops seen ids, so a redelivery after a reconnect is handled once).
 """
 from __future__ import annotations
 
