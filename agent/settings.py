@@ -64,8 +64,8 @@ class ThemePolicy(_Strict):
     cooldown_minutes: int = 90
     max_per_day: int = 3
     quiet_hours: tuple[int, int] | None = (23, 7)  # local hours [start, end)
-    margin: float = 0.15  # off-topic when nearer chatter than the group's world by this much
-    reply_margin: float = -0.02  # a short reply right after off-topic talk needs less to count
+    margin: float = 0.0  # added to the fitted off-topic probability threshold (positive: judged off-topic less)
+    reply_margin: float = -0.1  # the same for a short reply right after off-topic talk: it needs less
     reply_minutes: int = 10  # how recent that off-topic talk must be
 
 

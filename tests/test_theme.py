@@ -102,3 +102,32 @@ def test_theme_route_on_the_real_judge(demo_app):
     assert ch.send(member, "哈哈哈哈").kind == DecisionKind.IGNORE
     decision = ch.send(member, "今天的间歇跑我跑了8组400米，最后两组配速掉得厉害")
     assert decision.kind != DecisionKind.NUDGE
+
+
+@pytest.mark.parametrize("text,off", [
+    ("楼下新开了家烤鸭店 排队排到马路上", True),
+    ("我家狗今天把沙发咬坏了 气死我了", True),
+    ("my flight got delayed three hours, stuck at the airport", True),
+    ("周六长距离跑前一晚吃什么比较好，要不要碳水加载", False),
+    ("新手第一次参加训练营，每周跑几次合适", False),
+])
+def test_the_fitted_judge_on_the_demo_group(demo_app, text, off):
+    assert demo_app.judges("demo").is_offtopic(text) is off, text
+
+
+def test_talk_just_before_leans_a_short_reply(demo_app):
+    judge = demo_app.judges("demo")
+    chatter = ["昨晚那场球赛看了吗 最后一分钟绝杀", "看了 太刺激了", "主队今年能夺冠吧"]
+    training = ["今天间歇跑配速多少合适", "周四的拉伸课几点开始", "长距离要不要带能量胶"]
+    assert judge.judge("我觉得能", chatter).probability > judge.judge("我觉得能", training).probability
+
+
+def test_weights_fitted_without_a_group_are_kept_for_honest_eval():
+    from agent.theme.judge import FEATURES, FIT, weights
+    import json
+
+    data = json.loads(FIT.read_text(encoding="utf-8"))
+    assert data["features"] == list(FEATURES) and len(data["all"]["coef"]) == len(FEATURES)
+    for name in data["without"]:
+        assert weights(name).threshold == data["without"][name]["threshold"]
+    assert weights("no-such-group").threshold == data["all"]["threshold"]

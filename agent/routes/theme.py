@@ -5,9 +5,11 @@ from __future__ import annotations
 from agent.events import Decision, DecisionKind, Message, Say
 from agent.pipeline import Context
 from agent.theme.glue import content, is_glue
-from agent.theme.judge import ThemeJudge
+from agent.theme.judge import ThemeJudge, cutoff, recent_texts
 from agent.theme.nudge import compose
 from agent.theme.policy import follows_drift, should_nudge
+
+SHORT_REPLY = 25  # characters of content: a reply this short takes the topic of the talk it answers
 
 
 class ThemeRoute:
@@ -23,13 +25,13 @@ class ThemeRoute:
         if is_glue(message):
             return Decision(DecisionKind.IGNORE, message.id, self.name, detail={"glue": True})
         judge: ThemeJudge = self.judges(ctx.group.id)
-        j = judge.judge(message.text)
         policy = ctx.group.theme_policy
-        offtopic = j.score > policy.margin
-        inherited = False
-        if not offtopic and j.score > policy.reply_margin and len(content(message.text)) <= 25:
+        before = recent_texts(message.ts, ctx.recent)
+        j = judge.judge(message.text, before)
+        offtopic, inherited = j.probability >= cutoff(policy.margin), False
+        if not offtopic and j.probability >= cutoff(policy.reply_margin) and len(content(message.text)) <= SHORT_REPLY:
             offtopic = inherited = follows_drift(message, ctx.group, ctx.recent)  # a reply takes its talk's topic
-        detail = {"offtopic_score": round(j.score, 3), "on": round(j.on, 3), "off": round(j.off, 3)}
+        detail = {"offtopic_score": round(j.probability, 3), "lean": round(j.lean, 3)}
         if not offtopic:
             return Decision(DecisionKind.IGNORE, message.id, self.name, detail=detail)
         send, why_not = should_nudge(message, ctx.group, ctx.recent, ctx.services.store)
@@ -40,4 +42,3 @@ class ThemeRoute:
             actions.append(Say(ctx.group.id, text))
         return Decision(DecisionKind.NUDGE, message.id, self.name, actions=actions, detail=detail,
                         llm_calls=calls, llm_tokens=used)
-

@@ -1,15 +1,20 @@
-"""On-topic score of a message: how much closer it sits to the group's own world than to life chatter.
+"""Off-topic judgement: how a message sits relative to its group's world, weighed by a fitted model.
 
 The group's world is its theme, the on-topic part of its description, the owner's on-topic examples
 and its knowledge; the other side is the off-topic part of the description, the owner's off-topic
 examples and generic life-chatter seeds (minus those that resemble the group's world). A message is
-off-topic only when it is clearly nearer the second; single words that appear in the knowledge pull it
-back, so a domain question never reads as chatter.
+measured against both (embedding similarities, how many of its words the knowledge uses, its length
+and shape, and the lean of the talk just before it), and a logistic model fitted on pooled labelled
+groups (bench/fit_theme.py → offtopic_fit.json, numbers only) turns the measures into a probability.
+Hand-set margins fitted to one group did not hold on the next.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,8 +22,11 @@ import numpy as np
 import yaml
 
 from agent import patterns
+from agent.answering.questions import shape
 from agent.kb.embeddings import embed
+from agent.kb.tokenize import content_tokens
 from agent.settings import GroupConfig
+from agent.theme.glue import content
 
 # description clauses that list what is NOT on topic, or what is a violation (not a theme matter)
 _OFF_CUE = patterns.compile(r"(不在题内|不属于|跑题|无关|不相关|off[- ]topic|not on[- ]topic|unrelated)", re.I)
@@ -46,11 +54,43 @@ def describe(group: GroupConfig) -> tuple[list[str], list[str]]:
     return on, off
 
 
+FEATURES = ("on", "kb_top", "off_desc", "seed", "seed_top", "kb_words", "length", "question", "drift")
+DRIFT_MESSAGES = 3  # the talk just before: up to this many messages …
+DRIFT_MINUTES = 15  # … from this recent
+FIT = Path(__file__).with_name("offtopic_fit.json")
+HOLDOUT_ENV = "STEWARD_HOLDOUT"  # a labelled group's id: use the weights fitted without it (honest eval)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A standardised logistic model over FEATURES, and the probability from which it says off-topic."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+
+    def probability(self, x: np.ndarray) -> float:
+        z = float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+
+@lru_cache(maxsize=8)
+def weights(held_out: str | None = None) -> Weights:
+    """The shipped fit, or the one fitted without `held_out` (default: the STEWARD_HOLDOUT variable)."""
+    data = json.loads(FIT.read_text(encoding="utf-8"))
+    key = held_out if held_out is not None else os.environ.get(HOLDOUT_ENV, "")
+    fit = data["without"].get(key, data["all"])
+    return Weights(*(np.asarray(fit[k], dtype=np.float64) for k in ("mean", "scale", "coef")),
+                   float(fit["intercept"]), float(fit["threshold"]))
+
+
 @dataclass(frozen=True)
 class Judgement:
-    score: float  # > 0: nearer chatter than the group's world
-    on: float
-    off: float
+    probability: float  # of being off-topic, from the fitted model
+    lean: float  # > 0: nearer chatter than the group's world (shown in logs, and the drift of later talk)
+    measures: dict[str, float]
 
 
 class ThemeJudge:
@@ -58,16 +98,19 @@ class ThemeJudge:
 
     def __init__(self, group: GroupConfig, knowledge: list[str], ids: list[str] | None = None,
                  seed_overlap: float = 0.45):
+        self.group = group
         on, off = describe(group)
         on += group.on_topic_examples
         off += group.off_topic_examples
         self.on_vecs = embed(on)
         self.kb_vecs = embed(knowledge) if knowledge else np.zeros((0, self.on_vecs.shape[1]), np.float32)
+        self.kb_words = frozenset(w for passage in knowledge for w in content_tokens(passage))
         seeds = _seeds().get(group.language, []) + (_seeds()["en"] if group.language != "en" else [])
         seed_vecs = embed(seeds)
         world = np.vstack([self.on_vecs, self.kb_vecs])
         keep = (seed_vecs @ world.T).max(axis=1) < seed_overlap
-        self.off_vecs = np.vstack([embed(off) if off else np.zeros((0, world.shape[1]), np.float32), seed_vecs[keep]])
+        self.off_vecs = embed(off) if off else np.zeros((0, world.shape[1]), np.float32)
+        self.seed_vecs = seed_vecs[keep]
         self.seeds_dropped = [s for s, k in zip(seeds, keep) if not k]
         self.theme_vecs = embed([t for t in (group.theme, group.description) if t])
         self._restates: dict[str, float] = {}
@@ -82,12 +125,46 @@ class ThemeJudge:
             self._restates[key] = float((embed([text])[0] @ self.theme_vecs.T).max())
         return self._restates[key]
 
-    def judge(self, text: str) -> Judgement:
+    def measure(self, text: str) -> dict[str, float]:
+        """Everything but the drift: how the message sits between the group's world and chatter."""
         body = _CODES.sub(" ", text).strip() or text
         vec = embed([body])[0]
         on = float((self.on_vecs @ vec).max()) if len(self.on_vecs) else 0.0
-        if len(self.kb_vecs):
-            top = np.sort(self.kb_vecs @ vec)[-3:]
-            on = max(on, float(top.mean()))
-        off = float((self.off_vecs @ vec).max()) if len(self.off_vecs) else 0.0
-        return Judgement(score=off - on, on=on, off=off)
+        kb_top = float(np.sort(self.kb_vecs @ vec)[-3:].mean()) if len(self.kb_vecs) else 0.0
+        seed_sims = np.sort(self.seed_vecs @ vec) if len(self.seed_vecs) else np.zeros(1)
+        words = content_tokens(body)
+        return {
+            "on": on, "kb_top": kb_top,
+            "off_desc": float((self.off_vecs @ vec).max()) if len(self.off_vecs) else 0.0,
+            "seed": float(seed_sims[-1]), "seed_top": float(seed_sims[-3:].mean()),
+            "kb_words": sum(w in self.kb_words for w in words) / len(words) if words else 0.0,
+            "length": float(np.log1p(len(content(body)))),
+            "question": float(shape(body).is_question),
+        }
+
+    def lean(self, text: str) -> float:
+        m = self.measure(text)
+        return max(m["seed"], m["off_desc"]) - max(m["on"], m["kb_top"])
+
+    def judge(self, text: str, before: list[str] = ()) -> Judgement:
+        """`before`: the texts of the talk just before (see DRIFT_*)."""
+        m = self.measure(text)
+        m["drift"] = float(np.mean([self.lean(t) for t in before])) if before else 0.0
+        p = weights().probability(np.array([m[f] for f in FEATURES]))
+        lean = max(m["seed"], m["off_desc"]) - max(m["on"], m["kb_top"])
+        return Judgement(p, lean, m)
+
+    def is_offtopic(self, text: str, before: list[str] = (), shift: float = 0.0) -> bool:
+        return bool(self.judge(text, before).probability >= cutoff(shift))
+
+
+def cutoff(shift: float = 0.0) -> float:
+    """The probability from which a message is off-topic: the fitted threshold plus the group's
+    margin (positive: fewer messages judged off-topic)."""
+    return weights().threshold + shift
+
+
+def recent_texts(message_ts, recent) -> list[str]:
+    """The talk just before a message, from the pipeline's (Message, Decision) window."""
+    window = timedelta(minutes=DRIFT_MINUTES)
+    return [m.text for m, _ in list(recent)[-DRIFT_MESSAGES:] if message_ts - m.ts <= window]
