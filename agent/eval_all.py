@@ -117,11 +117,12 @@ def print_summary(summary: dict) -> None:
     held = any(m.get("held_out") for m in summary["groups"])
     table = Table(title="all groups" + (" · each held out of the fitting" if held else ""))
     names = [m["group"] for m in summary["groups"]]
-    for column in ("figure", *names, "mean", "worst"):
-        table.add_column(column, justify="left" if column == "figure" else "right")
+    table.add_column("figure", no_wrap=True, min_width=max(map(len, HEADLINE)))
+    for column in (*names, "mean", "worst"):
+        table.add_column(column, justify="right", no_wrap=True)
     flat = [flatten(m) for m in summary["groups"]]
     for key in HEADLINE:
         if key in summary["mean"]:
             cells = [f.get(key, "") for f in flat] + [summary["mean"][key], summary["worst"].get(key, "")]
             table.add_row(key, *(f"{c:.2f}" if isinstance(c, float) else str(c) for c in cells))
-    console.print(table)
+    Console(width=max(console.width, 40 + 12 * len(names))).print(table)  # numbers are never cut
