@@ -21,6 +21,7 @@ import zxingcpp
 from PIL import Image
 from typer.testing import CliRunner
 
+from agent import logmask
 from agent.channels.account import NotConnected
 from agent.channels.health import HealthServer
 from agent.channels.puppet_loopback import LoopbackPuppet, free_port
@@ -193,7 +194,10 @@ def channel_parts(tmp_path: Path) -> tuple[Settings, Pipeline]:
 
 
 async def test_the_token_is_in_no_log_line_of_a_real_connection(tmp_path, monkeypatch, capfd):
-    monkeypatch.setenv("WECHATY_PUPPET_SERVICE_TOKEN", TOKEN)  # and in the options: the client logs both
+    # a token in the environment that differs from the one given to the channel: the client logs both
+    other = "env_tok_0c41d9b27a"
+    monkeypatch.setenv("WECHATY_PUPPET_SERVICE_TOKEN", other)
+    logmask.protect_environment()  # what every command does once config/.env is read
     records: list[str] = []
 
     class Keep(logging.Handler):
@@ -217,7 +221,21 @@ async def test_the_token_is_in_no_log_line_of_a_real_connection(tmp_path, monkey
     logged = "\n".join(records) + out + errs
     assert "there are two tokens" in logged  # python-wechaty did log the line that used to carry it
     assert "***" in logged
-    assert TOKEN not in logged
+    assert TOKEN not in logged and other not in logged
+
+
+async def test_tokens_that_agree_are_not_warned_about(tmp_path, monkeypatch, caplog, capfd):
+    """The endpoint and token from config/.env are what the channel uses: no "two tokens" noise."""
+    settings, pipeline = channel_parts(tmp_path)
+    lb = world(logged_in=True)
+    lb.port = free_port()
+    monkeypatch.setenv("WECHATY_PUPPET_SERVICE_ENDPOINT", lb.endpoint)
+    monkeypatch.setenv("WECHATY_PUPPET_SERVICE_TOKEN", TOKEN)
+    with caplog.at_level(logging.WARNING):
+        async with on_loopback(settings, pipeline, puppet=lb) as (_, channel):
+            assert channel.self_id == "bot"  # connected through the environment's endpoint and token
+    out, errs = capfd.readouterr()
+    assert "there are two" not in caplog.text + out + errs
 
 
 async def test_a_first_connection_that_fails_is_an_error_not_a_retry_loop(tmp_path):

@@ -43,6 +43,16 @@ def connection(endpoint: str | None = None, token: str | None = None) -> tuple[s
     return endpoint, token or DEFAULT_TOKEN
 
 
+def puppet_options(endpoint: str, token: str) -> Any:
+    """A fresh PuppetOptions with only what the environment does not already say: python-wechaty warns
+    about every value given both ways ("there are two tokens…"), which is noise when they agree."""
+    from wechaty_puppet import PuppetOptions
+
+    same_endpoint = endpoint == os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT")
+    same_token = token == os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN")
+    return PuppetOptions(end_point=None if same_endpoint else endpoint, token=None if same_token else token)
+
+
 @dataclass
 class RoomListing:
     room_id: str
@@ -65,10 +75,9 @@ class Account:
         self._stream: asyncio.Task | None = None
 
     async def __aenter__(self) -> "Account":
-        from wechaty_puppet import PuppetOptions
         from wechaty_puppet_service import PuppetService
 
-        self._puppet = PuppetService(PuppetOptions(end_point=self.endpoint, token=self.token))
+        self._puppet = PuppetService(puppet_options(self.endpoint, self.token))
         self._puppet.on("login", self._on_login)
         self._puppet.on("scan", lambda p: self._scan.put_nowait((int(p.status.value), p.qrcode or "")))
         self._stream = asyncio.create_task(self._puppet.start(), name="puppet-events")

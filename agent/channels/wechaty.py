@@ -28,7 +28,7 @@ from typing import Any, Awaitable, Callable
 from agent import patterns
 from agent import quoting
 from agent.channels import wechaty_compat
-from agent.channels.account import NotConnected, connection, what_to_check
+from agent.channels.account import NotConnected, connection, puppet_options, what_to_check
 from agent.channels.base import scrub, scrubbed
 from agent.channels.binding import RoomBook, RoomInfo
 from agent.channels.runner import Observer, Runner
@@ -171,12 +171,11 @@ class WechatyChannel:
     async def _session(self) -> None:
         """One connection: returns or raises when the event stream ends."""
         from wechaty import Wechaty, WechatyOptions
-        from wechaty_puppet import PuppetOptions
 
         if self._bot is None:
             # a fresh options object: WechatyOptions' default PuppetOptions is shared between bots
             options = WechatyOptions(name="qun-steward",
-                                     puppet_options=PuppetOptions(token=self.token, end_point=self.endpoint))
+                                     puppet_options=puppet_options(self.endpoint, self.token))
             self._bot = Wechaty(options)
         bot = self._bot
         await bot.init_puppet()  # new Room/Contact/Message classes bound to this bot
