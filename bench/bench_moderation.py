@@ -53,15 +53,14 @@ def _gain(folders: list[Path]) -> int:
 
 
 def pick(folders: list[Path], scores, start: dict[str, float]) -> dict[str, float]:
-    """Per-class thresholds by coordinate ascent over GRID on these folders only."""
+    """Per-class thresholds, one class at a time over GRID, on these folders only."""
     best = dict(start)
-    for _ in range(2):
-        for kind in best:
-            gains = {}
-            for t in GRID:
-                _use({**best, kind: t}, scores)
-                gains[t] = _gain(folders)
-            best[kind] = max(GRID, key=lambda t: (gains[t], t))
+    for kind in best:
+        gains = {}
+        for t in GRID:
+            _use({**best, kind: t}, scores)
+            gains[t] = _gain(folders)
+        best[kind] = max(GRID, key=lambda t: (gains[t], t))
     return best
 
 

@@ -160,6 +160,9 @@ class Outcome:
 def outcomes(tmp_path_factory) -> dict[int, Outcome]:
     """Every attempt through one app, each from a new member, in order."""
     monkeypatch = pytest.MonkeyPatch()
+    # the learned moderation judge stops most attempts before any model sees them; this suite tests
+    # the layers behind it, so only the exact checks stay in front
+    monkeypatch.setattr("agent.moderation.detectors.learned", lambda t, group: None)
     with CompromisedModel() as model:
         # consult_threshold 0: every question the answer route takes goes to the model, the widest
         # attack surface an owner can configure

@@ -159,3 +159,8 @@ def test_allowed_accounts_share_cards_and_mini_programs_by_id_not_name():
     assert card("wx1234appid", Kind.MINI_PROGRAM) is None
     assert card("wxid_someone_else") is not None  # same display name, another account
     assert card("wxother", Kind.MINI_PROGRAM) is not None
+
+
+def test_a_promotion_carried_by_a_link_is_the_link():
+    assert verdict("[链接] 本店新到一批手工皂 群友8折 需要的私我") == "link"
+    assert verdict("[链接] 周六活动的报名说明，大家看一下") is None
