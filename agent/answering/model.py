@@ -36,8 +36,10 @@ class Logistic:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def as_dict(self) -> dict:
-        return {"names": list(self.names), "mean": list(self.mean), "scale": list(self.scale),
-                "coef": list(self.coef), "intercept": self.intercept}
+        """Rounded to 4 decimals: a refit on the same folders then writes the same file (the
+        embedding's float noise stays below that)."""
+        return {"names": list(self.names), "mean": _round(self.mean), "scale": _round(self.scale),
+                "coef": _round(self.coef), "intercept": round(self.intercept, 4)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Logistic":
@@ -45,6 +47,10 @@ class Logistic:
 
     def shifted(self, by: float) -> "Logistic":
         return Logistic(self.names, self.mean, self.scale, self.coef, self.intercept + by)
+
+
+def _round(values: tuple[float, ...]) -> list[float]:
+    return [round(v, 4) for v in values]
 
 
 @dataclass(frozen=True)
