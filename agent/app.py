@@ -8,6 +8,9 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,20 +40,61 @@ log = logging.getLogger(__name__)
 
 
 class ThemeJudges:
-    """One ThemeJudge per group, rebuilt when that group's knowledge changes."""
+    """One ThemeJudge per group. After the group's knowledge changes, the new judge is built on a
+    background thread and the old one keeps judging until it is ready: no member message waits for
+    a rebuild (the first judge of a group is built on first use; sync_knowledge warms it)."""
+
+    # a rebuild waits this long: the messages right after a change are not slowed by it, and a burst of
+    # changes (several /kb add, an editor's repeated saves) is mostly rebuilt once
+    SETTLE_S = 0.5
 
     def __init__(self, settings: Settings, kb: KnowledgeBase):
         self.settings, self.kb = settings, kb
         self._built: dict[str, tuple[int, ThemeJudge]] = {}
+        self._building: set[str] = set()
+        self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="theme-judges")
 
     def __call__(self, group_id: str) -> ThemeJudge:
         version = self.kb.version
-        cached = self._built.get(group_id)
-        if cached is None or cached[0] != version:
-            got = self.kb.collection.get(where={"scope": {"$in": [group_id, "shared"]}}, include=["documents"])
-            judge = ThemeJudge(self.settings.groups[group_id], got["documents"] or [], got["ids"])
-            cached = self._built[group_id] = (version, judge)
-        return cached[1]
+        with self._lock:
+            cached = self._built.get(group_id)
+            if cached is not None:
+                if cached[0] != version and group_id not in self._building:
+                    self._building.add(group_id)
+                    self._worker.submit(self._rebuild, group_id)
+                return cached[1]
+        return self.build(group_id)
+
+    def ready(self, timeout: float = 60) -> bool:
+        """Wait until no rebuild is running (tests, and warm-up after a sync)."""
+        deadline = time.monotonic() + timeout
+        while self._building and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not self._building
+
+    def build(self, group_id: str) -> ThemeJudge:
+        """Build the group's judge now, on the caller's thread (a sync or an eval reset: no message
+        waits, and what follows must be judged on the new knowledge)."""
+        version = self.kb.version  # read first: a sync during the build leaves the judge stale, not wrong
+        got = self.kb.collection.get(where={"scope": {"$in": [group_id, "shared"]}}, include=["documents"])
+        judge = ThemeJudge(self.settings.groups[group_id], got["documents"] or [], got["ids"])
+        with self._lock:
+            cached = self._built.get(group_id)
+            if cached is None or cached[0] <= version:
+                self._built[group_id] = (version, judge)
+        return judge
+
+    def _rebuild(self, group_id: str) -> None:
+        time.sleep(self.SETTLE_S)
+        try:
+            self.build(group_id)
+            self.kb.search("warm up", [group_id, "shared"], k=1)  # and the group's search index
+        except Exception:  # the old judge keeps judging; the next message after a change retries
+            log.exception("rebuilding the theme judge of %s failed", group_id)
+        finally:
+            with self._lock:
+                self._building.discard(group_id)
 
 
 def routes(judges: ThemeJudges, writer: AnswerWriter | None) -> list:
@@ -95,7 +139,7 @@ class App:
         report = self.kb.sync(self.sources(), progress=progress)
         for group_id in self.settings.groups:
             self.kb.search("warm up", [group_id, "shared"], k=1)
-            self.judges(group_id)
+            self.judges.build(group_id)
         self.pipeline.warm()
         return report
 
@@ -118,6 +162,8 @@ class App:
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(knowledge, target)
         self.kb.sync(self.sources())
+        for group_id in self.settings.groups:
+            self.judges.build(group_id)
 
     def tick(self, now: datetime) -> list:
         """Time-driven work, called every half minute by the runner: scheduled posts and their drafts,

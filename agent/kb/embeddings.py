@@ -38,8 +38,20 @@ def embed(texts: list[str], threads: int | None = None) -> np.ndarray:
         return np.zeros((0, DIM), dtype=np.float32)
     if len(texts) == 1 and threads is None:
         return _one(texts[0])[None, :]
-    vectors = _model(threads or default_threads()).encode(list(texts))
-    return np.asarray(vectors, dtype=np.float32)
+    # rebuilding a judge or an index after a knowledge change embeds mostly texts seen before
+    known = {t: v for t in texts if (v := _seen.get(t)) is not None}
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        vectors = np.asarray(_model(threads or default_threads()).encode(missing), dtype=np.float32)
+        known.update(zip(missing, vectors))
+        if len(_seen) + len(missing) > SEEN_MAX:
+            _seen.clear()
+        _seen.update(zip(missing, vectors))
+    return np.stack([known[t] for t in texts])
+
+
+SEEN_MAX = 50_000  # texts whose vectors are kept (2 KB each)
+_seen: dict[str, np.ndarray] = {}
 
 
 @functools.lru_cache(maxsize=1024)
