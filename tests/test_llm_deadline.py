@@ -21,7 +21,7 @@ from llm_rig import Members, llm_app, plain_app
 DEADLINE_S = 1.0
 SLACK_S = 1.0  # the floor: worst message-to-reply time ≤ reply_deadline_s + 1 s
 QUESTIONS = ["周六LSD几点集合？", "营服尺码不合适能换吗？", "跑鞋一般跑多少公里该换？", "可以带朋友来跑一次吗？",
-             "怎么申请升组？", "错过了周四的拉伸课怎么办？", "下雨还跑吗？"]
+             "受伤了想暂停，营费能退吗？", "错过了周四的拉伸课怎么办？", "下雨还跑吗？"]
 HANG = Reply("周六6:30集合（来源：events.md）", delay_s=30)
 LATE = Reply("周六6:30在跑者驿站集合（来源：events.md）", delay_s=DEADLINE_S + 0.5)  # well inside timeout_s
 TRICKLE = Trickle("周六6:30在跑者驿站集合（来源：events.md）", byte_every_s=0.1)

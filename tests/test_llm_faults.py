@@ -30,7 +30,7 @@ MESSAGES = [
     ("收到👌", False, DecisionKind.IGNORE, ""),
     ("加我微信 shoes8899 买鞋打五折", False, DecisionKind.VIOLATION, ""),
     ("可以带朋友来跑一次吗？", True, DecisionKind.ANSWER, "1位朋友"),
-    ("怎么申请升组？", True, DecisionKind.ANSWER, "连续4周"),
+    ("受伤了想暂停，营费能退吗？", True, DecisionKind.ANSWER, "顺延"),
 ]
 THRESHOLD = 3  # the breaker's consecutive failures before it opens (provider.Breaker default)
 
