@@ -16,6 +16,12 @@ from agent.answering import model
 from agent.answering.compose import Extract
 from agent.answering.features import Observed, observe
 
+# A passage this close to the group's theme and description is the group's self-description: it
+# resembles every on-topic question without answering any of them, so it keeps only a fifth of its
+# confidence whatever the fitted model says (the model saw too few such passages to learn it).
+RESTATES_THEME = 0.7
+RESTATED_KEEPS = 0.2
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -39,6 +45,8 @@ def judge(question: str, focus: str, hits: list, considered: int, max_sentences:
     fitted = model.current()
     out = []
     for hit in hits[:considered]:
-        seen = observe(question, focus, hit, hits, max_sentences, whole_below, theme_similarity(hit))
-        out.append(Candidate(hit, seen, fitted.probability(seen.values, seen.cross)))
+        restating = theme_similarity(hit)
+        seen = observe(question, focus, hit, hits, max_sentences, whole_below, restating)
+        p = fitted.probability(seen.values, seen.cross)
+        out.append(Candidate(hit, seen, p * RESTATED_KEEPS if restating >= RESTATES_THEME else p))
     return sorted(out, key=lambda c: c.confidence, reverse=True)

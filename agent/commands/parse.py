@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agent import patterns
+from agent.answering.questions import shape
 from agent.commands import bank, slots
 from agent.commands.specs import BY_NAME, SPECS, CommandSpec
 from agent.events import Message
@@ -62,6 +63,8 @@ def parse(message: Message, group: GroupConfig | None = None) -> Parsed | None:
     polite_staff = message.sender.is_staff and not message.mentions and _POLITE.match(body)
     if not (message.to_bot or polite_staff):
         return None
+    if not message.sender.is_staff and shape(body).is_question:
+        return None  # a member asking the bot something gets an answer, never a refusal of a command
     return natural(message, group)
 
 
