@@ -36,7 +36,19 @@ def _answerability() -> Calibration:
                        lambda prepared: model.using(calibrate.fit([a for part in prepared for a in part])))
 
 
-CALIBRATIONS: list[Callable[[], Calibration]] = [_answerability]
+def _offtopic() -> Calibration:
+    """The off-topic weights are fitted without each labelled group ahead of time (bench/fit_theme.py
+    writes one fit per group left out); here the held-out group's fit is selected by group id."""
+    import yaml
+
+    from agent.theme import judge
+
+    return Calibration("offtopic", lambda folder, _settings: yaml.safe_load(
+                           (folder / "group.yaml").read_text(encoding="utf-8"))["id"],
+                       judge.holding_out)
+
+
+CALIBRATIONS: list[Callable[[], Calibration]] = [_answerability, _offtopic]
 
 
 def groups_under(root: Path) -> list[Path]:

@@ -7,7 +7,7 @@ eval builds it) measures it; messages that are glue or labelled violations never
 are left out. A logistic regression over the measures says nudge (off-topic) or not, and its
 threshold is picked on the same training groups (best F0.5). Each group is scored with the model
 fitted on the others; with --write, agent/theme/offtopic_fit.json gets the model fitted on all groups
-and, for `steward eval` with STEWARD_HOLDOUT=<group>, the model fitted without each. Measures are
+and the model fitted without each group, which `steward eval --all --holdout-each` selects. Measures are
 cached in /tmp (--refresh recomputes them); the file stores numbers only, no text. Deterministic:
 lbfgs on standardised features, no sampling.
 """

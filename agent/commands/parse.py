@@ -17,6 +17,7 @@ from agent.settings import GroupConfig
 
 _MENTION = patterns.compile(r"@\S+\s?")
 _POLITE = patterns.compile(r"^(请|麻烦|帮我|帮忙|你)+")
+_LEAD = patterns.compile(r"[：:\n]")  # what a command says before its payload ("加到知识库：…")
 # the argument each natural intent takes from the slots; schedule and mute intents read the whole phrase
 _TEXT_FROM_REST = frozenset({"kb_add", "kb_search", "broadcast", "warn"})
 _TEXT_FROM_NUMBER = frozenset({"approve_draft", "reject_draft"})
@@ -63,7 +64,7 @@ def parse(message: Message, group: GroupConfig | None = None) -> Parsed | None:
     polite_staff = message.sender.is_staff and not message.mentions and _POLITE.match(body)
     if not (message.to_bot or polite_staff):
         return None
-    if not message.sender.is_staff and shape(body).is_question:
+    if not message.sender.is_staff and shape(_LEAD.split(body, maxsplit=1)[0]).is_question:
         return None  # a member asking the bot something gets an answer, never a refusal of a command
     return natural(message, group)
 

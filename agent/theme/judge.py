@@ -11,8 +11,9 @@ Hand-set margins fitted to one group did not hold on the next.
 from __future__ import annotations
 
 import json
-import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -58,7 +59,7 @@ FEATURES = ("on", "kb_top", "off_desc", "seed", "seed_top", "kb_words", "length"
 DRIFT_MESSAGES = 3  # the talk just before: up to this many messages …
 DRIFT_MINUTES = 15  # … from this recent
 FIT = Path(__file__).with_name("offtopic_fit.json")
-HOLDOUT_ENV = "STEWARD_HOLDOUT"  # a labelled group's id: use the weights fitted without it (honest eval)
+_HELD_OUT: list[str] = []  # while scoring a labelled group honestly: use the weights fitted without it
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,30 @@ class Weights:
         return float(1.0 / (1.0 + np.exp(-z)))
 
 
-@lru_cache(maxsize=8)
 def weights(held_out: str | None = None) -> Weights:
-    """The shipped fit, or the one fitted without `held_out` (default: the STEWARD_HOLDOUT variable)."""
+    """The shipped fit, or the one fitted without `held_out` (default: the group `holding_out` names)."""
+    return _weights(held_out if held_out is not None else (_HELD_OUT[-1] if _HELD_OUT else ""))
+
+
+@lru_cache(maxsize=8)
+def _weights(key: str) -> Weights:
     data = json.loads(FIT.read_text(encoding="utf-8"))
-    key = held_out if held_out is not None else os.environ.get(HOLDOUT_ENV, "")
     fit = data["without"].get(key, data["all"])
     return Weights(*(np.asarray(fit[k], dtype=np.float64) for k in ("mean", "scale", "coef")),
                    float(fit["intercept"]), float(fit["threshold"]))
+
+
+@contextmanager
+def holding_out(others: list[str]) -> Iterator[None]:
+    """Within: the weights fitted without the one shipped-fit group missing from `others` (the eval's
+    held-out group). A group the fit never saw has no such entry and is judged by the shipped fit."""
+    fitted_without = json.loads(FIT.read_text(encoding="utf-8"))["without"]
+    missing = [g for g in fitted_without if g not in others]
+    _HELD_OUT.append(missing[0] if len(missing) == 1 else "")
+    try:
+        yield
+    finally:
+        _HELD_OUT.pop()
 
 
 @dataclass(frozen=True)
