@@ -18,6 +18,7 @@ _MOBILE = patterns.compile(r"(?:\+?86|0086)?[ -]?(1[3-9][0-9](?:[ -]?[0-9]){8})"
 _DIGITS = patterns.compile(r"[0-9oil]{3,}(?:[ -][0-9oil]{3,})*")
 _ID = patterns.compile(r"@?([a-z][a-z0-9_-]{4,31})")
 _LOOKALIKE = str.maketrans("oil", "011", " -")
+_TRAILING_WORD = patterns.compile(r"[a-z0-9_]+$")
 _WORD_CHAR = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -63,7 +64,11 @@ def handles(text: str) -> list[str]:
     found: list[tuple[int, str]] = []
     for m in _announced().finditer(view):
         kind = next(k for k in lexicon.KINDS if m.group(k) is not None)
-        handle = _after(view, kind, m.group(kind), m.group("fill"), m.end())
+        fill = m.group("fill")
+        handle = _after(view, kind, m.group(kind), fill, m.end())
+        if not handle and (word := _TRAILING_WORD.search(fill)):
+            # a filler word ("id", "号") may be the start of the id itself: "tg @id2048"
+            handle = _after(view, kind, m.group(kind), fill[:word.start()], m.end() - len(fill) + word.start())
         if handle:
             found.append((m.end(), handle))
     for m in _MOBILE.finditer(view):
