@@ -44,6 +44,17 @@ def settings(tmp_path):
     return s
 
 
+@pytest.fixture
+def app(settings):
+    """A fresh app on `settings` (its own state and knowledge copy), for tests that change state."""
+    from agent.app import build
+
+    built = build(settings, ephemeral=True)
+    built.sync_knowledge()
+    yield built
+    built.close()
+
+
 @pytest.fixture(scope="session")
 def demo_app(tmp_path_factory):
     """The real app on the shipped demo group: Chroma, offline embedding, SQLite. Built once per run

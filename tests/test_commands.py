@@ -107,16 +107,6 @@ def test_display_name_impersonation_grants_nothing(demo_app):
     assert demo_app.store.get("confirm:demo:wxid_impostor") is None
 
 
-@pytest.fixture
-def app(settings):
-    from agent.app import build
-
-    built = build(settings, ephemeral=True)
-    built.sync_knowledge()
-    yield built
-    built.close()
-
-
 def run(app, text, sender, ts=T0, mentions=(), to_bot=False, private=False):
     group = app.settings.groups["demo"]
     m = Message(id=f"r-{text}-{ts}-{sender}", group_id=None if private else "demo",

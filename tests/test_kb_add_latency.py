@@ -9,9 +9,6 @@ from __future__ import annotations
 import statistics
 import time
 
-import pytest
-
-from agent.app import build
 from agent.channels.memory import MemoryChannel
 
 # ordinary chat, each text new to the app (a repeated text would hit the embedding cache)
@@ -22,14 +19,6 @@ WARM, USUAL, AFTER = CHAT[:2], CHAT[2:-3], CHAT[-3:]
 ENTRIES = ["新规：每周三晚上八点在二号馆加练核心力量，自带瑜伽垫。", "补充：雨天训练改到室内三号馆。",
            "提醒：体测安排在每月第一个周六上午。"]
 SEARCHES = ["停车", "发票", "请假", "退款", "装备", "场地", "教练", "报名", "时间", "费用"]
-
-
-@pytest.fixture
-def app(settings):
-    built = build(settings, ephemeral=True)
-    built.sync_knowledge()
-    yield built
-    built.close()
 
 
 def _decide(channel: MemoryChannel, sender: str, text: str) -> float:

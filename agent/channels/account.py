@@ -113,7 +113,7 @@ class Account:
             if not done:
                 raise TimeoutError(f"not logged in after {timeout:.0f} s")
             if self._stream in done and not self._login.is_set():
-                raise NotConnected(what_to_check(self.endpoint, _ended(self._stream)))
+                raise NotConnected(what_to_check(self.endpoint, ending(self._stream)))
             for task in done - {self._stream}:
                 if isinstance(result := task.result(), tuple):
                     on_scan(*result)
@@ -138,10 +138,12 @@ class Account:
         return out
 
 
-def _ended(task: asyncio.Task) -> str:
+def ending(task: asyncio.Task, cancelled: str = "cancelled",
+           closed: str = "the service closed the event stream") -> str:
+    """How a finished stream task ended, in words for the operator's log or exit message."""
     if task.cancelled():
-        return "cancelled"
+        return cancelled
     exc = task.exception()
     if exc is None:
-        return "the service closed the event stream"
+        return closed
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

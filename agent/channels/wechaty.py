@@ -28,7 +28,7 @@ from typing import Any, Awaitable, Callable
 from agent import patterns
 from agent import quoting
 from agent.channels import wechaty_compat
-from agent.channels.account import NotConnected, connection, puppet_options, what_to_check
+from agent.channels.account import NotConnected, connection, ending, puppet_options, what_to_check
 from agent.channels.base import scrub, scrubbed
 from agent.channels.binding import RoomBook, RoomInfo
 from agent.channels.runner import Observer, Runner
@@ -137,7 +137,7 @@ class WechatyChannel:
                         await session
                     await self._finish_work()
                     break
-                reason = _reason(session)
+                reason = ending(session, cancelled="no answer to a ding", closed="the event stream ended")
                 self._online.clear()
                 self._ready.clear()
                 self.dropped_at.append(time.monotonic())
@@ -557,15 +557,6 @@ def _stream_errors() -> tuple[type[BaseException], ...]:
     from grpclib.exceptions import GRPCError, StreamTerminatedError
 
     return (GRPCError, StreamTerminatedError)
-
-
-def _reason(task: asyncio.Task) -> str:
-    if task.cancelled():
-        return "no answer to a ding"
-    exc = task.exception()
-    if exc is None:
-        return "the event stream ended"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _date(timestamp: Any) -> datetime:
