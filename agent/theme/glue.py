@@ -38,6 +38,6 @@ def is_glue(message: Message) -> bool:
         return True
     if _GLUE.match(words) and len(words) <= 10:
         return True
-    # a greeting or thanks with a little small talk around it ("谢谢阿豪 干货满满"); laughter alone
+    # a greeting or thanks with a little small talk around it ("谢谢分享 很有用"); laughter alone
     # is glue (above), but chatter ending in 哈哈 is still chatter
     return bool(_GLUE_WORDS.search(words)) and len(words) <= 14
