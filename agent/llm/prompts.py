@@ -10,6 +10,8 @@ import string
 from functools import lru_cache
 from pathlib import Path
 
+from agent.wording import fill
+
 
 class MissingVariables(KeyError):
     """A template needs variables that were not given."""
@@ -42,4 +44,4 @@ class Prompts:
         missing = self.variables(name, lang) - values.keys()
         if missing:
             raise MissingVariables(f"prompt {lang}/{name}: missing {', '.join(sorted(missing))}")
-        return self.raw(name, lang).format(**values)
+        return fill(self.raw(name, lang), values)  # no doubled marks where a value meets the template
