@@ -69,6 +69,17 @@ class ThemePolicy(_Strict):
     reply_minutes: int = 10  # how recent that off-topic talk must be
 
 
+class FeedbackPolicy(_Strict):
+    """How far owners' dismissals and confirmations move the classifier (agent.moderation.feedback).
+    Similarity thresholds were picked on perturbed copies of public training ads, not on a group."""
+
+    similarity: float = Field(default=0.75, ge=0.5, le=1)  # an example counts from this similarity
+    full_similarity: float = Field(default=0.85, ge=0.5, le=1)  # ...and moves the score fully from this one
+    max_shift: float = Field(default=0.4, ge=0, le=0.5)  # the most a score moves, however many examples
+    max_examples: int = Field(default=200, ge=1)  # per group; the oldest go first
+    expire_days: int = Field(default=90, ge=1)
+
+
 class ModerationPolicy(_Strict):
     """The strike ladder and the flood counter. Defaults suit a few-hundred-member group."""
 
@@ -79,6 +90,7 @@ class ModerationPolicy(_Strict):
     strike_days: int = Field(default=30, ge=1)  # older strikes no longer count
     flood_window_minutes: float = Field(default=10, gt=0)
     flood_rate: int = Field(default=10, ge=2)  # messages per minute from one member that count as flooding
+    feedback: FeedbackPolicy = FeedbackPolicy()  # what owners' decisions teach the group's classifier
 
 
 class ScheduleConfig(_Strict):

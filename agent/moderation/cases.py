@@ -5,6 +5,8 @@ that chat resolved to; the decider must still be an owner or admin of the *case'
 from open to closed in one conditional update, so two owners answering at once decide it once and the
 second is told who was first. A dismissed case was a false alarm: the strike that opened it is
 withdrawn so it neither counts on the ladder nor shows up in /why; the closed case stays as the audit.
+Every decision teaches the group's classifier: a dismissal files the message as a negative example, a
+kick or a warning as a positive (agent.moderation.feedback).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sqlite3
 from datetime import datetime
 
 from agent.events import Action, Kick, Member, Role, Say, Whisper
+from agent.moderation import feedback
 from agent.moderation.articles import label
 from agent.pipeline import Services
 from agent.quoting import display_name
@@ -46,6 +49,13 @@ def may_decide(case_group: GroupConfig, decider: Member, here: str) -> bool:
     return case_group.role_of(decider.id) != Role.MEMBER or (decider.is_staff and here == case_group.id)
 
 
+def evidence(store, case: sqlite3.Row) -> str:
+    """The text of the message that opened the case, from its strike (empty once purged or withdrawn)."""
+    rows = store.query("SELECT evidence FROM strikes WHERE group_id = ? AND member_id = ? AND ts = ? ORDER BY id LIMIT 1",
+                       (case["group_id"], case["member_id"], case["ts"]))
+    return rows[0]["evidence"] if rows else ""
+
+
 def close(store, case: sqlite3.Row, decision: str, decider_id: str, now: datetime) -> bool:
     """Record the decision if the case is still open; False when someone decided it first."""
     with store.tx() as db:
@@ -76,11 +86,14 @@ def decide(case_id: int, decision: str, decider: Member, here: GroupConfig, serv
         return prompts.render(name, group.language, **values)
 
     member = display_name(member_name(store, case, group), sentence("name_fallback"))  # posted in the group
+    said = evidence(store, case)  # read first: a dismissal withdraws the strike that holds it
     if not close(store, case, decision, decider.id, now):
         case = load(store, case_id)
         return [Whisper(decider.id, sentence(
             "case_already", case_id=case_id, who=group.name_of(case["decided_by"]), time=case["decided_ts"][:16].replace("T", " "),
             decision=DECISION_WORDS[group.language][case["decision"]]))]
+    feedback.add(store, group, case["kind"], feedback.DISMISSED if decision == "dismiss" else feedback.CONFIRMED,
+                 said, decider.id, f"case {case_id}", now)
     what = label(case["kind"], group.language)
     article = sentence("case_article", number=case["article"]) if case["article"] else sentence("case_any_article")
     done = DECISION_WORDS[group.language][decision]

@@ -30,6 +30,23 @@ _WORDS = {
 }
 
 
+# an owner's reply to a warning calling it a false alarm: "这不是广告", "误判了", "not spam", "false alarm";
+# asked as a question ("这不是广告吗", "不是广告是什么") or denied ("这不是误判") it says the opposite
+_KINDS_ZH = "(广告|推广|营销|诈骗|骗局|骗子|辱骂|骂人|攻击|违规|刷屏|注入)"
+_KINDS_EN = r"(ad|advert|advertisement|spam|scam|promotion|abuse|insult|violation|injection)"
+_DISMISS = patterns.compile(
+    rf"(不是|不算|并非|没有?在?)(打|发|做)?{_KINDS_ZH}|误判|误报|误会|误伤|冤枉|判错|搞错了|弄错了|"
+    rf"\bnot (an? )?{_KINDS_EN}\b|\bfalse (alarm|positive)\b|\b(wrongly|mistakenly) (flagged|warned)\b", re.I)
+_NOT_DISMISS = patterns.compile(
+    rf"(不是|不算|并非|没有?在?)(打|发|做)?{_KINDS_ZH}(是什么|吗|嘛|么|呢|\?|？)|(不是|并非|没有)(误判|误报|冤枉)|"
+    rf"\bnot (an? )?{_KINDS_EN} ?\?|\bnot (a )?(false (alarm|positive)|mistake)\b", re.I)
+
+
+def read_dismissal(text: str) -> bool:
+    """Whether an owner's reply to a warning says it was a false alarm."""
+    return _DISMISS.search(text) is not None and _NOT_DISMISS.search(text) is None
+
+
 def read_case(text: str) -> tuple[int, str] | None:
     """'12 kick', '案件12 踢了', '#12 不踢了，警告一下' → (12, 'kick' | 'warn' | 'dismiss'); None when
     the case number is missing or the decision is absent or ambiguous."""

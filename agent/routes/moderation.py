@@ -1,18 +1,21 @@
 """Route 2: rule violations. Warn citing the article, record a strike, escalate by the ladder.
 
 Staff and whitelisted members never reach the handler: that is the route's predicate, not a check
-buried in it. The handler runs the flood counter and the cheap detectors, asks the model judge only
-about weak findings, and returns None when nothing is wrong so the message goes on to the next route.
+buried in it; the one exception is staff replying to a bot warning that it was a false alarm
+(agent.moderation.replies), which withdraws it. The handler runs the flood counter and the cheap
+detectors, asks the model judge only about weak findings, and returns None when nothing is wrong so
+the message goes on to the next route.
 Warnings name the article but never repeat the offending handle or link; case files carry the
 evidence to the owners privately. No kick without an owner's decision, unless the rule says auto_kick.
-The ladder's rungs and the flood counter follow each group's `moderation` policy.
+The ladder's rungs and the flood counter follow each group's `moderation` policy, and the classifier's
+finding is moved by what the group's owners decided before (agent.moderation.feedback).
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
 from agent.events import Decision, DecisionKind, Kick, Kind, Message, Role, Say, Violation, Whisper
-from agent.moderation import cases, qr
+from agent.moderation import cases, feedback, qr, replies
 from agent.moderation.articles import article_for, label
 from agent.moderation.detectors import Finding, detect
 from agent.moderation.flood import FloodGuard
@@ -53,10 +56,13 @@ class ModerationRoute:
 
     def match(self, message: Message, ctx: Context) -> bool:
         """Group messages only: what a member tells the bot privately breaks no group rule."""
-        return (message.group_id is not None and not message.private and message.kind != Kind.SYSTEM
-                and not exempt(message, ctx.group))
+        if message.group_id is None or message.private or message.kind == Kind.SYSTEM:
+            return False
+        return not exempt(message, ctx.group) or replies.is_dismissal(message)
 
     def handle(self, message: Message, ctx: Context) -> Decision | None:
+        if exempt(message, ctx.group):  # staff answering a warning: withdraw it if it is one of ours
+            return replies.dismiss(message, ctx)
         finding, llm_calls = self.find(message, ctx)
         if finding is None:
             return None
@@ -78,7 +84,9 @@ class ModerationRoute:
         if repeat is not None:
             return repeat, 0
         codes = tuple(qr.decode(message.payload)) if message.kind == Kind.IMAGE else ()
-        found = detect(Text.of(message, ctx.group.bot_name), ctx.group, message.url, codes)
+        text = Text.of(message, ctx.group.bot_name)
+        found = feedback.apply(detect(text, ctx.group, message.url, codes), text, ctx.group, ctx.services.store,
+                               message.ts)
         if found and found[0].strong:
             return found[0], 0
         if found and ctx.services.llm is not None:
@@ -96,8 +104,8 @@ class ModerationRoute:
                                            for s in prior):
             decision.detail["quiet"] = True  # one warning per burst; replying to each copy would flood too
             return
-        store.add_strike(group.id, message.sender.id, finding.kind, article, message.id,
-                         message.text[:EVIDENCE_CHARS], now)
+        strike = store.add_strike(group.id, message.sender.id, finding.kind, article, message.id,
+                                  message.text[:EVIDENCE_CHARS], now)
         count = len(prior) + 1
         step = ladder_step(policy, count, finding.severity)
         decision.detail.update(step=str(step), strikes=count)
@@ -120,6 +128,8 @@ class ModerationRoute:
             decision.detail["case"] = self.open_case(message, ctx, finding, article, name, prior, decision)
             if rule is not None and rule.auto_kick:
                 decision.actions.append(Kick(group.id, message.sender.id))
+        replies.remember(store, group.id, strike, decision.detail.get("case"), message.sender.id, name, finding.kind,
+                         text, now)
 
     def open_case(self, message: Message, ctx: Context, finding: Finding, article: int | None, name: str,
                   prior: list, decision: Decision) -> int:

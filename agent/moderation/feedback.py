@@ -1,0 +1,213 @@
+"""What a group's owners taught its moderation: a bank of labelled examples that moves the classifier.
+
+An owner dismissing a case or a warning ("这不是广告") files the message as a negative of its kind for
+that group; an owner confirming a case (kick or warn) files it as a positive. A later message close to
+an example of the same kind has the classifier's confidence moved towards the owners' label, within
+bounds that keep one owner's clicks from switching a kind off:
+  - only the classifier's finding moves; the exact checks (links and where they lead, QR codes, cards,
+    handles, flood, the textbook injection phrases) stay as they are;
+  - only near neighbours count: the similarity of the normalised texts (the mean of the sentence
+    embedding's cosine and the character ratio) must reach `similarity`, with the full move from
+    `full_similarity`; a message unlike every example keeps the classifier's verdict;
+  - the move is the nearest example's of each label, never a sum, and at most `max_shift`: more clicks
+    cover more neighbourhoods but do not add up. At the default (0.4) the surest classifier finding
+    (0.99) drops just under the strong line: a dismissed look-alike becomes a hint for the model judge
+    (no warning in no-LLM mode), it is never erased;
+  - the bank is per group, holds at most `max_examples` (the oldest go first) for `expire_days`.
+The bank keeps the example's normalised text (for the similarity and for `steward rules test`) and its
+embedding; one table of its own, created through the store's transactions.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from agent.moderation import classifier
+from agent.moderation.detectors import Finding, learned
+from agent.moderation.text import Text
+from agent.settings import FeedbackPolicy, GroupConfig
+from agent.store import Store, iso
+
+KINDS = classifier.CLASSES[1:]  # the kinds the classifier judges: the only ones feedback moves
+DISMISSED, CONFIRMED = -1, 1
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS moderation_feedback (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL, kind TEXT NOT NULL,
+        label INTEGER NOT NULL CHECK (label IN (-1, 1)), text TEXT NOT NULL, vector BLOB NOT NULL,
+        decided_by TEXT NOT NULL, source TEXT NOT NULL, ts TEXT NOT NULL,
+        UNIQUE (group_id, kind, text))""",
+    "CREATE INDEX IF NOT EXISTS moderation_feedback_group ON moderation_feedback (group_id, ts)",
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    id: int
+    kind: str
+    label: int  # DISMISSED or CONFIRMED
+    text: str  # normalised
+    decided_by: str  # the owner's contact id
+    source: str  # "case 12", "reply"
+    ts: str
+
+
+@dataclass(frozen=True)
+class Move:
+    """How the bank moved one finding: the nearest example that moved it most, and by how much."""
+
+    example: Example
+    similarity: float
+    shift: float  # added to the classifier's confidence (negative: towards no violation)
+    before: float
+
+    @property
+    def note(self) -> str:
+        """Appended to the finding's reason, so the case file and the dry run show it."""
+        return f"owners' example #{self.example.id} {self.shift:+.2f}"
+
+
+def spoken(t: Text) -> str:
+    """The text an example and a message are compared on: the normalised view, spaces collapsed."""
+    return " ".join(t.folded.split())
+
+
+# ---- the bank --------------------------------------------------------------------------------------
+
+_ready: weakref.WeakSet = weakref.WeakSet()
+_banks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # store -> {group: (stamp, Bank)}
+_lock = threading.Lock()
+
+
+def ensure(store: Store) -> None:
+    """Create the table once per store (readers call it too: a fresh database reads as empty)."""
+    if store in _ready:
+        return
+    with store.tx() as db:
+        for statement in SCHEMA:
+            db.execute(statement)
+    _ready.add(store)
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    from agent.kb.embeddings import embed  # deferred: only groups with examples ever embed here
+
+    return embed(texts)
+
+
+def add(store: Store, group: GroupConfig, kind: str, label: int, evidence: str, decided_by: str, source: str,
+        now: datetime) -> int | None:
+    """File an owner's decision on a message as an example; the same text filed again takes the latest
+    label. Kinds the classifier does not judge (link, flood) and empty evidence teach nothing: None."""
+    text = spoken(Text(raw=evidence or ""))
+    if kind not in KINDS or not text:
+        return None
+    ensure(store)
+    vector = np.asarray(_embed([text])[0], dtype=np.float32).tobytes()
+    policy = group.moderation.feedback
+    with store.tx() as db:
+        db.execute(
+            "INSERT INTO moderation_feedback (group_id, kind, label, text, vector, decided_by, source, ts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, kind, text) DO UPDATE SET label = excluded.label, "
+            "decided_by = excluded.decided_by, source = excluded.source, ts = excluded.ts",
+            (group.id, kind, label, text, vector, decided_by, source, iso(now)))
+        row = db.execute("SELECT id FROM moderation_feedback WHERE group_id = ? AND kind = ? AND text = ?",
+                         (group.id, kind, text)).fetchone()
+        db.execute("DELETE FROM moderation_feedback WHERE group_id = ? AND ts < ?",
+                   (group.id, iso(now - timedelta(days=policy.expire_days))))
+        db.execute("DELETE FROM moderation_feedback WHERE group_id = ? AND id NOT IN (SELECT id FROM moderation_feedback "
+                   "WHERE group_id = ? ORDER BY ts DESC, id DESC LIMIT ?)", (group.id, group.id, policy.max_examples))
+    return int(row["id"])
+
+
+@dataclass(frozen=True)
+class Bank:
+    """One group's live examples, with their vectors stacked for one matrix product per message."""
+
+    examples: tuple[Example, ...]
+    vectors: np.ndarray  # (N, dim) float32, L2-normalised
+
+    @property
+    def kinds(self) -> set[str]:
+        return {e.kind for e in self.examples}
+
+    def move(self, text: str, kind: str, before: float, policy: FeedbackPolicy) -> Move | None:
+        """The nearest example of each label among this kind's, each moving the score by at most
+        max_shift as its similarity climbs from `similarity` to `full_similarity`; None if none is near."""
+        from rapidfuzz import fuzz
+
+        rows = [i for i, e in enumerate(self.examples) if e.kind == kind]
+        if not rows:
+            return None
+        cosine = self.vectors[rows] @ _embed([text])[0]
+        sims = [(float(c) + fuzz.ratio(text, self.examples[i].text) / 100) / 2 for i, c in zip(rows, cosine)]
+        span = max(policy.full_similarity - policy.similarity, 1e-6)
+        best: dict[int, tuple[float, float, Example]] = {}  # label -> (shift, similarity, example)
+        for i, sim in zip(rows, sims):
+            example = self.examples[i]
+            shift = policy.max_shift * min(max((sim - policy.similarity) / span, 0.0), 1.0)
+            if shift > 0 and shift > best.get(example.label, (0.0,))[0]:
+                best[example.label] = (shift, sim, example)
+        up, down = best.get(CONFIRMED, (0.0, 0.0, None)), best.get(DISMISSED, (0.0, 0.0, None))
+        net = up[0] - down[0]  # examples of both labels nearby: each pulls its way
+        if not net:
+            return None
+        _, sim, example = up if net > 0 else down  # the one that decided the direction
+        return Move(example, round(sim, 3), round(net, 3), before)
+
+
+def bank(store: Store, group: GroupConfig, now: datetime) -> Bank:
+    """The group's examples younger than `expire_days`; read again only when they changed."""
+    ensure(store)
+    cutoff = iso(now - timedelta(days=group.moderation.feedback.expire_days))
+    stamp = tuple(store.query("SELECT COUNT(*), MAX(id), MAX(ts) FROM moderation_feedback WHERE group_id = ? AND ts >= ?",
+                              (group.id, cutoff))[0])
+    with _lock:
+        cached = _banks.setdefault(store, {}).get(group.id)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    rows = store.query("SELECT * FROM moderation_feedback WHERE group_id = ? AND ts >= ? ORDER BY id", (group.id, cutoff))
+    examples = tuple(Example(r["id"], r["kind"], r["label"], r["text"], r["decided_by"], r["source"], r["ts"])
+                     for r in rows)
+    vectors = (np.stack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows]) if rows
+               else np.zeros((0, 1), dtype=np.float32))
+    built = Bank(examples, vectors)
+    with _lock:
+        _banks[store][group.id] = (stamp, built)
+    return built
+
+
+# ---- the hook --------------------------------------------------------------------------------------
+
+
+def apply(found: list[Finding], t: Text, group: GroupConfig, store: Store, now: datetime) -> list[Finding]:
+    """`found` (detect's findings, most decisive first) with the classifier's finding moved by the
+    group's examples; strong findings stay in front, detect's order kept otherwise."""
+    if not found:
+        return found
+    examples = bank(store, group, now)
+    if not examples.kinds & {f.kind for f in found}:
+        return found
+    said = learned(t, group)
+    if said is None or said not in found or said.kind not in examples.kinds:
+        return found  # the classifier's finding was merged into an exact one, or is not there
+    moved = examples.move(spoken(t), said.kind, said.confidence, group.moderation.feedback)
+    if moved is None:
+        return found
+    confidence = round(min(max(said.confidence + moved.shift, 0.0), 0.99), 3)
+    changed = replace(said, confidence=confidence, reason=f"{said.reason}, {moved.note}")
+    out = [changed if f == said else f for f in found]
+    return sorted(out, key=lambda f: not f.strong)  # stable: detect's precedence within strong and weak
+
+
+def explain(store: Store, group: GroupConfig, text: str, now: datetime) -> Move | None:
+    """Which example moves the classifier's verdict on `text`, and by how much (for the dry run)."""
+    t = Text(raw=text)
+    said = learned(t, group)
+    if said is None:
+        return None
+    return bank(store, group, now).move(spoken(t), said.kind, said.confidence, group.moderation.feedback)

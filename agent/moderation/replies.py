@@ -1,0 +1,105 @@
+"""An owner answering a bot warning in the group: quoting it with "这不是广告" / "false alarm" withdraws it.
+
+WeChat gives a reply only the quoted text (agent.channels.wechaty reads it into Message.quote), so the
+route remembers each warning it posts (which strike, which case, whose message) and a reply is matched
+back to the latest warning of the group whose text the quote holds, or that holds the quote; a quote that
+names a member ("@小明 提醒一下…") prefers that member's warning. The reply counts only from the group's
+staff by contact id: a member writing the same words is judged like any member message. A warning that
+opened a case is dismissed as the case (`/case N dismiss`); otherwise its strike is withdrawn here and
+the message is filed as the owners' negative example (agent.moderation.feedback).
+"""
+from __future__ import annotations
+
+import weakref
+from datetime import datetime, timedelta
+
+from agent import patterns
+from agent.events import Action, Decision, DecisionKind, Message, Say, Whisper
+from agent.moderation import cases, feedback
+from agent.moderation.articles import label
+from agent.moderation.commands import read_dismissal
+from agent.pipeline import Context
+from agent.store import Store, iso
+from agent.textnorm import compact
+
+REPLY_HOURS = 72  # a reply to a warning older than this is not matched to it
+MIN_OVERLAP = 6  # characters a quote must share with a warning: a cut-off quote still matches
+_MENTION = patterns.compile(r"^\s*@(\S+?)[\s\u2005]")
+
+SCHEMA = """CREATE TABLE IF NOT EXISTS moderation_warnings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL, strike_id INTEGER, case_id INTEGER,
+    member_id TEXT NOT NULL, member_name TEXT NOT NULL, kind TEXT NOT NULL, warning TEXT NOT NULL,
+    ts TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open')"""
+_ready: weakref.WeakSet = weakref.WeakSet()
+
+
+def ensure(store: Store) -> None:
+    if store not in _ready:
+        with store.tx() as db:
+            db.execute(SCHEMA)
+        _ready.add(store)
+
+
+def remember(store: Store, group_id: str, strike_id: int, case_id: int | None, member_id: str, member_name: str,
+             kind: str, warning: str, ts: datetime) -> None:
+    """Keep what a warning said and what it was about, so an owner's reply to it can withdraw it."""
+    ensure(store)
+    with store.tx() as db:
+        db.execute("INSERT INTO moderation_warnings (group_id, strike_id, case_id, member_id, member_name, kind, warning, ts) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (group_id, strike_id, case_id, member_id, member_name, kind, warning, iso(ts)))
+
+
+def is_dismissal(message: Message) -> bool:
+    """Staff replying to a quoted message with words that call it a false alarm (cheap: the route's predicate)."""
+    return message.sender.is_staff and bool(message.quote) and read_dismissal(message.text)
+
+
+def quoted(store: Store, group_id: str, quote: str, now: datetime):
+    """The latest warning of the group within REPLY_HOURS that the quote is (part of), or None."""
+    ensure(store)
+    named = _MENTION.match(quote)
+    said = compact(_MENTION.sub("", quote).rstrip(" .…"))  # a long quote arrives cut, with an ellipsis
+    if len(said) < MIN_OVERLAP:
+        return None
+    rows = store.query("SELECT * FROM moderation_warnings WHERE group_id = ? AND ts >= ? ORDER BY id DESC",
+                       (group_id, iso(now - timedelta(hours=REPLY_HOURS))))
+    matching = [r for r in rows if said in compact(r["warning"]) or compact(r["warning"]) in said]
+    if named:
+        matching = [r for r in matching if r["member_name"] == named.group(1)] or matching
+    return matching[0] if matching else None
+
+
+def dismiss(message: Message, ctx: Context) -> Decision | None:
+    """Withdraw the quoted warning and teach the group's classifier; None when the quote is no warning
+    of ours (the message goes on to the next route)."""
+    store, group = ctx.services.store, ctx.group
+    warning = quoted(store, group.id, message.quote or "", message.ts)
+    if warning is None:
+        return None
+    detail = {"intent": "case", "permitted": True, "warning": warning["id"]}
+    if warning["case_id"] is not None:
+        actions = cases.decide(warning["case_id"], "dismiss", message.sender, group, ctx.services, message.ts)
+        _close(store, warning["id"])
+        return Decision(DecisionKind.COMMAND, message.id, "moderation", actions=actions, detail=detail)
+    strike = store.query("SELECT * FROM strikes WHERE id = ? AND group_id = ?", (warning["strike_id"], group.id))
+    if not _close(store, warning["id"], warning["strike_id"]):
+        actions: list[Action] = [Whisper(message.sender.id, ctx.sentence("feedback_already"))]
+        return Decision(DecisionKind.COMMAND, message.id, "moderation", actions=actions, detail=detail)
+    if strike:
+        detail["example"] = feedback.add(store, group, warning["kind"], feedback.DISMISSED, strike[0]["evidence"],
+                                         message.sender.id, "reply", message.ts)
+    text = ctx.sentence("feedback_withdrawn", member=warning["member_name"], label=label(warning["kind"], group.language))
+    return Decision(DecisionKind.COMMAND, message.id, "moderation", actions=[Say(group.id, text, (warning["member_id"],))],
+                    detail=detail)
+
+
+def _close(store: Store, warning_id: int, strike_id: int | None = None) -> bool:
+    """Mark the warning answered and withdraw its strike, once: False if it was answered before."""
+    with store.tx() as db:
+        done = db.execute("UPDATE moderation_warnings SET status = 'dismissed' WHERE id = ? AND status = 'open'",
+                          (warning_id,))
+        if done.rowcount != 1:
+            return False
+        if strike_id is not None:
+            db.execute("DELETE FROM strikes WHERE id = ?", (strike_id,))
+    return True
