@@ -55,7 +55,7 @@ def show(s: Summary, group: GroupConfig, console: Console = out, llm=None) -> No
     figures.add_column(justify="right")
     for key, value in [("messages", s.messages), ("active", s.active), ("joined", s.total("members.joined")),
                        ("left", s.total("members.left")), ("asked", s.asked), ("answered", s.answered),
-                       ("unknown", s.unknown), ("answer_rate", rate), ("nudges", s.total("decision.nudge")),
+                       ("unknown", s.unknown), ("answer_rate", rate), ("offtopic", s.offtopic), ("nudges", s.nudges),
                        ("violations", sum(s.violations.values())), ("llm_calls", s.total("llm.calls")),
                        ("llm_tokens", s.total("llm.tokens"))]:
         figures.add_row(w[key], str(value))

@@ -70,6 +70,16 @@ class Summary:
         return self.answered + self.unknown
 
     @property
+    def offtopic(self) -> int:
+        """Messages judged off-topic, nudged or not."""
+        return self.total("decision.nudge")
+
+    @property
+    def nudges(self) -> int:
+        """Nudges actually sent to the group."""
+        return self.total("nudge.sent")
+
+    @property
     def answer_rate(self) -> float | None:
         """Share of questions the bot answered; None when nobody asked anything."""
         return self.answered / self.asked if self.asked else None

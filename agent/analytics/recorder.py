@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from agent.analytics.days import local_day
-from agent.events import Decision, Member, Message
+from agent.events import Decision, DecisionKind, Member, Message, Say
 from agent.settings import GroupConfig
 from agent.store import Store
 
@@ -46,8 +46,12 @@ def ensure_schema(store: Store) -> None:
 
 
 def counts_of(message: Message, decision: Decision) -> dict[str, int]:
-    """The counters one decided message adds to. Private chats with the bot are not group activity."""
+    """The counters one decided message adds to. Private chats with the bot are not group activity.
+    A message judged off-topic counts as decision.nudge; the nudge itself, only when one was sent
+    (the drift policy holds most back), as nudge.sent."""
     counts = {f"decision.{decision.kind}": 1, "private" if message.private else "messages": 1}
+    if decision.kind == DecisionKind.NUDGE and any(isinstance(a, Say) for a in decision.actions):
+        counts["nudge.sent"] = 1
     if decision.violation is not None:
         counts[f"violation.{decision.violation.kind}"] = 1
     if decision.llm_calls:

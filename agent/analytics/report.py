@@ -47,7 +47,7 @@ def html(s: Summary, group: GroupConfig, inbox: list[gaps.Gap], generated: datet
     overview = [
         [w["messages"], s.messages], [w["active"], s.active], [w["joined"], s.total("members.joined")],
         [w["left"], s.total("members.left")], [w["asked"], s.asked], [w["answered"], s.answered],
-        [w["unknown"], s.unknown], [w["answer_rate"], rate], [w["nudges"], s.total("decision.nudge")],
+        [w["unknown"], s.unknown], [w["answer_rate"], rate], [w["offtopic"], s.offtopic], [w["nudges"], s.nudges],
         [w["commands"], s.total("decision.command")],
         *[[f'{w["violations"]}: {kind_name(kind, lang)}', n] for kind, n in s.violations.items()],
         *[[f'{w["cases"]}: {outcome}', n] for outcome, n in s.cases.items()],

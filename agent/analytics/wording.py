@@ -41,7 +41,7 @@ def variables(summary: Summary, lang: str, llm=None) -> dict[str, object]:
         "joined": summary.total("members.joined"), "left": summary.total("members.left"),
         "asked": summary.asked, "answered": summary.answered, "unknown": summary.unknown,
         "rate": "—" if rate is None else f"{rate:.0%}",
-        "nudges": summary.total("decision.nudge"), "violations": sum(kinds.values()),
+        "nudges": summary.nudges, "offtopic": summary.offtopic, "violations": sum(kinds.values()),
         "violation_kinds": listing([f"{kind_name(k, lang)} {n}" for k, n in kinds.items()], lang),
         "top": listing([f"{summary.name(m)} {n}" for m, n in summary.top[:3]], lang),
         "never": len(summary.silent_never), "never_names": _named(summary, summary.silent_never, lang),
