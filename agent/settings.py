@@ -93,6 +93,14 @@ class ModerationPolicy(_Strict):
     feedback: FeedbackPolicy = FeedbackPolicy()  # what owners' decisions teach the group's classifier
 
 
+class GapNotes(_Strict):
+    """Owners told privately of questions the knowledge could not answer, a batch at a time, so the
+    member who asked is told the truth when the bot says it passed the question on."""
+
+    notify_owners: Literal["batched", "off"] = "batched"
+    batch_minutes: int = Field(default=60, ge=1)  # at most one note per this many minutes
+
+
 class ScheduleConfig(_Strict):
     """One recurring post. `when` is a cron expression ("0 9 * * 1") or "weekly Mon 09:00" /
     "daily 08:30", read in the group's time zone."""
@@ -133,6 +141,7 @@ class GroupConfig(_Strict):
     theme_policy: ThemePolicy = ThemePolicy()
     moderation: ModerationPolicy = ModerationPolicy()
     schedules: list[ScheduleConfig] = []
+    gaps: GapNotes = GapNotes()
     members: list[Person] = []  # known members (names for mentions in simulators); optional
 
     @field_validator("timezone")
@@ -301,13 +310,16 @@ def _explain(path: Path, exc: ValidationError) -> ConfigError:
 
 
 def load_group(path: Path) -> GroupConfig:
-    from agent.schedule.slots import check  # late: the schedule package reads these models
+    from agent.schedule.slots import EXAMPLE, check  # late: the schedule package reads these models
 
     data = _read_yaml(path)
     try:
         group = GroupConfig.model_validate(data)
     except ValidationError as exc:
-        raise _explain(path, exc) from None
+        error = _explain(path, exc)
+        if any(err["loc"][:1] == ("schedules",) for err in exc.errors()):
+            error = ConfigError(f"{error}\n{EXAMPLE}")
+        raise error from None
     seen: set[str] = set()
     for i, schedule in enumerate(group.schedules):
         if schedule.id in seen:
@@ -316,7 +328,7 @@ def load_group(path: Path) -> GroupConfig:
         try:
             check(schedule.id, schedule.when, group.timezone)
         except ValueError as exc:
-            raise ConfigError(f"{path}: schedules.{i}.when: {exc}") from None
+            raise ConfigError(f"{path}: schedules.{i}.when: {exc}\n{EXAMPLE}") from None
     if not group.owners and not group.trust_room_owner:
         # an error, not a warning: nobody could run the group's commands, bind its room or receive
         # its case files, and a warning scrolls past in a log nobody reads

@@ -18,6 +18,14 @@ from agent import patterns
 if TYPE_CHECKING:  # settings may import this module to validate schedules at load time
     from agent.settings import GroupConfig
 
+# shown under a malformed `schedules:` entry, so the error is also the guide
+EXAMPLE = """a schedule looks like this (see config/groups/demo.yaml):
+  schedules:
+    - id: weekly-tip            # your name for it, unique in the group
+      when: "weekly Mon 09:00"  # or "daily 08:30", "每周一 9:00", or cron "0 9 * * 1"
+      kind: tip                 # tip | events | digest | custom
+      brief: "本周小技巧"        # what the post is about
+      approval: required        # an owner approves each draft (/approve N); auto posts it as drafted"""
 MAX_SLOTS = 200  # a window this full means a broken expression or a very long outage: stop counting
 
 _CN_WEEKDAYS = "一二三四五六日"
