@@ -20,8 +20,10 @@ import chromadb
 from agent.kb.embeddings import USEEmbeddingFunction
 from agent.kb.store import KnowledgeBase
 from agent.analytics.digest import Digest
+from agent.analytics.inbox import Screen
 from agent.analytics.recorder import Recorder
 from agent.answering.writer import AnswerWriter
+from agent.gap_notes import GapNotes
 from agent.llm import tokens
 from agent.llm.budget import Budget
 from agent.llm.prompts import Prompts
@@ -117,6 +119,7 @@ class App:
     judges: ThemeJudges
     scheduler: Scheduler
     digest: Digest
+    gap_notes: GapNotes | None = None
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
     _purged: datetime | None = field(default=None, repr=False)
 
@@ -167,11 +170,13 @@ class App:
 
     def tick(self, now: datetime) -> list:
         """Time-driven work, called every half minute by the runner: scheduled posts and their drafts,
-        the owners' weekly digest, and (hourly) dropping message text past its retention."""
+        the owners' weekly digest and notes of new gaps, and (hourly) dropping message text past its
+        retention."""
         if self._purged is None or now - self._purged >= timedelta(hours=1):
             self.store.purge(now, self.settings.store.retention_days)
             self._purged = now
-        return [*self.scheduler.tick(now), *self.digest.tick(now)]
+        notes = self.gap_notes.tick(now) if self.gap_notes else []
+        return [*self.scheduler.tick(now), *self.digest.tick(now), *notes]
 
     def usage(self) -> dict:
         if not self.llm:
@@ -212,6 +217,8 @@ def build(settings: Settings, *, ephemeral: bool = False) -> App:
     services = Services(settings=settings, store=store, kb=kb, prompts=prompts, llm=llm)
     judges = ThemeJudges(settings, kb)
     pipeline = Pipeline(services, routes(judges, writer), observers=[Recorder(store, settings.groups)])
+    screen = Screen(services, next(r for r in pipeline.routes if isinstance(r, AnswerRoute)), judges)
     return App(settings=settings, store=store, kb=kb, pipeline=pipeline, llm=llm, judges=judges,
                scheduler=Scheduler(settings, store, kb, prompts, llm, budget=budget),
-               digest=Digest(settings, store, prompts), _tmp=tmp)
+               digest=Digest(settings, store, prompts, screen=screen),
+               gap_notes=GapNotes(settings, store, prompts, screen=screen), _tmp=tmp)

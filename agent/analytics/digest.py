@@ -27,8 +27,9 @@ OPEN_QUESTIONS_SHOWN = 5  # unanswered questions listed in the digest, most aske
 class Digest:
     """`tick(now)` from the runner's clock loop returns the digests that are due, once each."""
 
-    def __init__(self, settings: Settings, store: Store, prompts, weekday: int = 0, hour: int = 9):
+    def __init__(self, settings: Settings, store: Store, prompts, weekday: int = 0, hour: int = 9, screen=None):
         self.settings, self.store, self.prompts = settings, store, prompts
+        self.screen = screen  # agent.analytics.inbox.Screen: the to-do leaves out what the knowledge answers now
         self.weekday, self.hour = weekday, hour  # when a week's digest goes out: the next Monday 09:00 local
         self.out_dir = settings.data_dir / "analytics"
 
@@ -69,6 +70,8 @@ class Digest:
             self.prompts.render("stats_body", lang, **wording.variables(s, lang, self.settings.llm)),
         ])
         inbox = gaps.open_gaps(self.store, group.id)
+        if self.screen is not None:
+            inbox = self.screen.keep(group, inbox)
         if inbox:
             lines = [self.prompts.render("cmd_gaps_line", lang, id=g.id, question=g.question, count=len(g.askers))
                      for g in inbox[:OPEN_QUESTIONS_SHOWN]]

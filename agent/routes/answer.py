@@ -8,6 +8,7 @@ from datetime import timedelta
 from agent.answering.compose import rarity
 from agent.answering.confidence import judge
 from agent.answering.questions import clean, focus, shape
+from agent.gap_notes import tells_owners
 from agent.kb.tokenize import content_tokens
 from agent.moderation import is_muted
 from agent.events import Decision, DecisionKind, Kind, Message, Say, Source
@@ -120,6 +121,7 @@ class AnswerRoute:
         ctx.services.store.add_gap(ctx.group.id, message.sender.id, message.id, question, message.to_bot, message.ts)
         actions = []
         if message.to_bot and ctx.group.answer.unknown_reply_when_addressed:
-            actions.append(Say(ctx.group.id, ctx.sentence("unknown", bot=ctx.group.bot_name), (message.sender.id,)))
+            said = "unknown" if tells_owners(ctx.group) else "unknown_kept"  # "passed to the owners" only if it is
+            actions.append(Say(ctx.group.id, ctx.sentence(said, bot=ctx.group.bot_name), (message.sender.id,)))
         return Decision(DecisionKind.UNKNOWN, message.id, self.name, confidence=conf, actions=actions,
                         detail=detail, **usage)
