@@ -13,6 +13,8 @@ bounds that keep one owner's clicks from switching a kind off:
     cover more neighbourhoods but do not add up. At the default (0.4) the surest classifier finding
     (0.99) drops just under the strong line: a dismissed look-alike becomes a hint for the model judge
     (no warning in no-LLM mode), it is never erased;
+  - a confirmed example also raises a look-alike the classifier scored below a hint (a spam wave
+    reworded); one the classifier withheld on purpose (a warning about a scam) stays withheld;
   - the bank is per group, holds at most `max_examples` (the oldest go first) for `expire_days`.
 The bank keeps the example's normalised text (for the similarity and for `steward rules test`) and its
 embedding; one table of its own, created through the store's transactions.
@@ -27,7 +29,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from agent.moderation import classifier
-from agent.moderation.detectors import Finding, learned
+from agent.moderation.detectors import HINT, SEVERITY, STRONG, Finding, learned
 from agent.moderation.text import Text
 from agent.settings import FeedbackPolicy, GroupConfig
 from agent.store import Store, iso
@@ -135,20 +137,26 @@ class Bank:
     def kinds(self) -> set[str]:
         return {e.kind for e in self.examples}
 
+    @property
+    def confirmed(self) -> set[str]:
+        """Kinds with a confirmed example: only these can add a finding the classifier left out."""
+        return {e.kind for e in self.examples if e.label == CONFIRMED}
+
     def move(self, text: str, kind: str, before: float, policy: FeedbackPolicy) -> Move | None:
         """The nearest example of each label among this kind's, each moving the score by at most
-        max_shift as its similarity climbs from `similarity` to `full_similarity`; None if none is near."""
+        max_shift as its similarity climbs from `similarity` to `full_similarity`; None if none is near.
+        The character ratio is computed first: an example it already rules out costs no embedding."""
         from rapidfuzz import fuzz
 
-        rows = [i for i, e in enumerate(self.examples) if e.kind == kind]
-        if not rows:
+        ratios = {i: fuzz.ratio(text, e.text) / 100 for i, e in enumerate(self.examples) if e.kind == kind}
+        near = [i for i, r in ratios.items() if (1 + r) / 2 >= policy.similarity]  # cosine at most 1
+        if not near:
             return None
-        cosine = self.vectors[rows] @ _embed([text])[0]
-        sims = [(float(c) + fuzz.ratio(text, self.examples[i].text) / 100) / 2 for i, c in zip(rows, cosine)]
+        cosine = self.vectors[near] @ _embed([text])[0]
         span = max(policy.full_similarity - policy.similarity, 1e-6)
         best: dict[int, tuple[float, float, Example]] = {}  # label -> (shift, similarity, example)
-        for i, sim in zip(rows, sims):
-            example = self.examples[i]
+        for i, c in zip(near, cosine):
+            example, sim = self.examples[i], (float(c) + ratios[i]) / 2
             shift = policy.max_shift * min(max((sim - policy.similarity) / span, 0.0), 1.0)
             if shift > 0 and shift > best.get(example.label, (0.0,))[0]:
                 best[example.label] = (shift, sim, example)
@@ -186,28 +194,51 @@ def bank(store: Store, group: GroupConfig, now: datetime) -> Bank:
 
 def apply(found: list[Finding], t: Text, group: GroupConfig, store: Store, now: datetime) -> list[Finding]:
     """`found` (detect's findings, most decisive first) with the classifier's finding moved by the
-    group's examples; strong findings stay in front, detect's order kept otherwise."""
-    if not found:
-        return found
+    group's examples, or one added where only a confirmed look-alike speaks; strong findings stay in
+    front, detect's order kept otherwise."""
     examples = bank(store, group, now)
-    if not examples.kinds & {f.kind for f in found}:
+    if not examples.examples or not (found or examples.confirmed):
         return found
     said = learned(t, group)
-    if said is None or said not in found or said.kind not in examples.kinds:
-        return found  # the classifier's finding was merged into an exact one, or is not there
+    if said is None:
+        unseen = _unseen(t, examples, group.moderation.feedback)
+        return found if unseen is None else sorted([*found, unseen[0]], key=lambda f: not f.strong)
+    if said not in found or said.kind not in examples.kinds:
+        return found  # the classifier's finding was merged into an exact one (a promotion by link)
     moved = examples.move(spoken(t), said.kind, said.confidence, group.moderation.feedback)
     if moved is None:
         return found
-    confidence = round(min(max(said.confidence + moved.shift, 0.0), 0.99), 3)
-    changed = replace(said, confidence=confidence, reason=f"{said.reason}, {moved.note}")
-    out = [changed if f == said else f for f in found]
-    return sorted(out, key=lambda f: not f.strong)  # stable: detect's precedence within strong and weak
+    changed = replace(said, confidence=_moved(said.confidence, moved), reason=f"{said.reason}, {moved.note}")
+    return sorted((changed if f == said else f for f in found), key=lambda f: not f.strong)  # stable sort
+
+
+def _unseen(t: Text, examples: Bank, policy: FeedbackPolicy) -> tuple[Finding, Move] | None:
+    """A finding for a message the classifier scored below a hint, when it is close to a message the
+    owners confirmed: its own score for that kind, moved up. A finding the classifier withheld on
+    purpose (a warning about a scam, an allowed job post: scored high, yet no finding) stays withheld."""
+    model = classifier.shipped()
+    scores = model.scores_normal(f"@ {spoken(t)}" if t.to_bot else spoken(t))
+    best = None
+    for kind in examples.confirmed:
+        ratio = scores[kind] / model.thresholds[kind]
+        if ratio >= HINT:
+            continue
+        moved = examples.move(spoken(t), kind, STRONG * ratio, policy)
+        if moved is not None and moved.shift > 0 and (best is None or _moved(moved.before, moved) > best[0].confidence):
+            best = Finding(kind, f"like a message the owners confirmed, {moved.note}", SEVERITY[kind],
+                           _moved(moved.before, moved)), moved
+    return best
+
+
+def _moved(confidence: float, move: Move) -> float:
+    return round(min(max(confidence + move.shift, 0.0), 0.99), 3)
 
 
 def explain(store: Store, group: GroupConfig, text: str, now: datetime) -> Move | None:
     """Which example moves the classifier's verdict on `text`, and by how much (for the dry run)."""
-    t = Text(raw=text)
+    t, examples, policy = Text(raw=text), bank(store, group, now), group.moderation.feedback
     said = learned(t, group)
     if said is None:
-        return None
-    return bank(store, group, now).move(spoken(t), said.kind, said.confidence, group.moderation.feedback)
+        unseen = _unseen(t, examples, policy)
+        return unseen[1] if unseen else None
+    return examples.move(spoken(t), said.kind, said.confidence, policy)
