@@ -90,11 +90,13 @@ def test_the_report_holds_the_figures_and_escapes_text(page):
     path, store = page
     html = path.read_text(encoding="utf-8")
     s = summary(store, group(), START, UNTIL)
-    assert f"<td>消息数</td><td>{s.messages}</td>" in html
-    assert f"<td>回答率</td><td>{s.answer_rate:.0%}</td>" in html
-    assert f"<td>{s.cohorts[0].week}</td><td>{s.cohorts[0].members}</td>" in html
-    # a member's question arrives quoted (agent.quoting: no markup characters), and is escaped besides
-    assert "集合地点‹在哪›？" in html and "<在哪>" not in html
+    assert f'<td>消息数</td><td class="n">{s.messages}</td>' in html
+    assert f'<td>回答率</td><td class="n">{s.answer_rate:.0%}</td>' in html
+    assert f'<td>{s.cohorts[0].week}</td><td class="n">{s.cohorts[0].members}</td>' in html
+    # a member's question arrives quoted (agent.quoting: no markup characters), and is escaped besides;
+    # text reads from the left, figures line up on the right
+    assert '<td>集合地点‹在哪›？</td>' in html and "<在哪>" not in html
+    assert "text-align:left" in html and ".n{text-align:right" in html
     assert s.name(s.top[0][0]) in html
 
 

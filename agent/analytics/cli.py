@@ -101,12 +101,15 @@ def report(
     days: int = typer.Option(30, "--days", "-d", min=1, max=366, help="Days to cover, ending today."),
     config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
 ):
-    """Write a self-contained HTML report (charts embedded) for one group."""
+    """Write a self-contained HTML report (charts embedded) for one group. Its open questions leave out
+    what the knowledge answers now and chatter."""
     from agent.analytics import report as reports
+    from agent.analytics.inbox import offline_screen
 
-    _, store, groups = _open(config, group)
+    settings, store, groups = _open(config, group)
     try:
-        path = reports.write(store, groups[0], out_dir, _today(groups[0]), days)
+        with offline_screen(settings, groups[0].id) as screen:
+            path = reports.write(store, groups[0], out_dir, _today(groups[0]), days, screen=screen)
     finally:
         store.close()
     out.print(f"wrote {path}")

@@ -8,6 +8,7 @@ Chatter is what the group's theme judge calls off-topic, or a question with no c
 from __future__ import annotations
 
 from collections import deque
+from contextlib import contextmanager
 
 from agent.gaps import Gap
 from agent.pipeline import Context, Services
@@ -45,3 +46,18 @@ def screen_of(app) -> Screen:
 
     route = next(r for r in app.pipeline.routes if isinstance(r, AnswerRoute))
     return Screen(app.pipeline.services, route, app.judges)
+
+
+@contextmanager
+def offline_screen(settings, group_id: str):
+    """A screen on a throwaway index of the group's knowledge as it is on disk now, without a model:
+    `steward report` runs beside a live bot without touching its index or its state."""
+    from agent.app import build
+    from agent.settings import LLMSettings
+
+    app = build(settings.model_copy(update={"llm": LLMSettings()}), ephemeral=True)
+    try:
+        app.kb.sync(app.sources(group_id))
+        yield screen_of(app)
+    finally:
+        app.close()

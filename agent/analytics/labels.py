@@ -18,6 +18,7 @@ LABELS = {
         "cohorts": "留存（按入群周）", "cohort_size": "入群人数", "retention_note": "第 n 周仍发言的人数；最后一列可能尚未结束",
         "top": "发言最多", "silent_never": "入群后从未发言", "silent_quiet": "本期沉默（以前发过言）",
         "gaps": "未回答的问题（待补充知识，/answer 编号 答案）", "askers": "提问人数", "member": "成员",
+        "no_data": "这段时间还没有记录",
         "ad": "广告", "link": "链接", "scam": "诈骗", "abuse": "辱骂", "flood": "刷屏", "injection": "操控机器人",
     },
     "en": {
@@ -32,6 +33,7 @@ LABELS = {
         "retention_note": "members still speaking in week n; the last column may be a week under way",
         "top": "Top contributors", "silent_never": "Joined, never spoke", "silent_quiet": "Quiet this period (spoke before)",
         "gaps": "Unanswered questions (knowledge to add: /answer <#> <answer>)", "askers": "Asked by", "member": "Member",
+        "no_data": "Nothing recorded in this period yet",
         "ad": "ads", "link": "links", "scam": "scams", "abuse": "abuse", "flood": "flooding", "injection": "bot manipulation",
     },
 }

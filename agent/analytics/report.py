@@ -5,6 +5,7 @@ external files: it opens from a mail attachment or a USB stick just the same.
 from __future__ import annotations
 
 import base64
+import re
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
@@ -20,14 +21,26 @@ from agent.store import Store
 STYLE = """
 body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:900px;margin:2em auto;
 padding:0 1em;color:#222}h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.3em .7em;text-align:right}
-th:first-child,td:first-child{text-align:left}img{max-width:100%;height:auto}.note{color:#777;font-size:.9em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.3em .7em;text-align:left}
+.n{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%;height:auto}.note{color:#777;font-size:.9em}
 """
+_FIGURE = re.compile(r"[+-]?[\d.,]+%?|—")  # a count or a share: right-aligned; text reads from the left
+
+
+def _figure(value: object) -> bool:
+    return bool(_FIGURE.fullmatch(str(value)))
+
+
+def _cell(tag: str, value: object, figure: bool) -> str:
+    align = ' class="n"' if figure else ""
+    return f"<{tag}{align}>{escape(str(value))}</{tag}>"
 
 
 def _table(head: list[str], rows: list[list[object]]) -> str:
-    cells = "".join(f"<th>{escape(str(h))}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    """Figures right-aligned, text (questions, names, labels) left-aligned; a heading as its column."""
+    first = rows[0] if rows else []
+    cells = "".join(_cell("th", h, i < len(first) and _figure(first[i])) for i, h in enumerate(head))
+    body = "".join("<tr>" + "".join(_cell("td", c, _figure(c)) for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -78,11 +91,15 @@ def html(s: Summary, group: GroupConfig, inbox: list[gaps.Gap], generated: datet
 
 
 def write(store: Store, group: GroupConfig, out_dir: Path, today: date, days: int = 30,
-          generated: datetime | None = None) -> Path:
-    """Write report-<group>-<today>.html into out_dir for the `days` ending `today`; returns its path."""
+          generated: datetime | None = None, screen=None) -> Path:
+    """Write report-<group>-<today>.html into out_dir for the `days` ending `today`; returns its path.
+    `screen` (agent.analytics.inbox.Screen) leaves out of the open questions what the knowledge answers now."""
     since, until = last_days(days, today)
     s = summary(store, group, since, until)
-    page = html(s, group, gaps.open_gaps(store, group.id), generated or datetime.now().astimezone())
+    inbox = gaps.open_gaps(store, group.id)
+    if screen is not None:
+        inbox = screen.keep(group, inbox)
+    page = html(s, group, inbox, generated or datetime.now().astimezone())
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"report-{group.id}-{today.isoformat()}.html"
     path.write_text(page, encoding="utf-8")
