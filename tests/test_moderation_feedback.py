@@ -3,6 +3,7 @@
 The texts are written for these tests; the classifier's scores on them are read, not assumed."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,8 @@ from agent.moderation.commands import read_dismissal
 from agent.moderation.detectors import STRONG, learned
 from agent.moderation.text import Text
 from agent.routes.moderation import ModerationRoute
+from agent.settings import GroupConfig
+from agent.store import Store
 from test_moderation_commands import decide
 from test_moderation_route import T0, make_ctx, say
 
@@ -195,3 +198,46 @@ def test_a_member_cannot_decide_a_case_and_teaches_nothing():
     one = say(route, ctx, ORANGES)
     decide(ctx, f"{one.detail['case']} dismiss", sender="m9", role=Role.MEMBER)
     assert feedback.bank(ctx.services.store, ctx.group, T0).examples == ()
+
+
+# ---- steward rules test: what the feedback changed ----------------------------------------------------
+
+from test_moderation_cli import cli, config, recorded  # noqa: E402,F401  (fixtures)
+
+
+def _record(folder, rows):
+    (folder / "messages.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+
+
+ROWS = [{"id": "f1", "sender": "m2", "text": ORANGES_AGAIN, "expect": "ignore"},
+        {"id": "f2", "sender": "m3", "text": SKINCARE, "expect": "violation", "violation": "ad"},
+        {"id": "f3", "sender": "m4", "text": "周末有人一起去爬山吗", "expect": "ignore"}]
+
+
+def test_rules_test_shows_per_example_what_a_file_of_dismissals_changed(cli, config, recorded, tmp_path):
+    _record(recorded, ROWS)
+    examples = tmp_path / "feedback.jsonl"
+    examples.write_text(json.dumps({"text": ORANGES, "kind": "ad", "label": "dismiss"}, ensure_ascii=False), encoding="utf-8")
+    result = cli("rules", "test", recorded, "--feedback", examples, "--json", "--config", config)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    [example] = report["feedback"]["examples"]
+    assert example["label"] == "dismissed" and [m["id"] for m in example["changed"]] == ["f1"]
+    [change] = example["changed"]
+    assert change["before"].startswith("ad/") and change["after"] == "pass" and change["shift"] < 0
+    assert report["flagged"] == 1 and report["score"]["precision"] == 1.0  # SKINCARE still flagged
+    assert report["feedback"]["score_without"]["precision"] == 0.5
+    listing = cli("rules", "test", recorded, "--feedback", examples, "--config", config).output
+    assert "owners' feedback" in listing and "f1" in listing and "→ pass" in listing
+
+
+def test_rules_test_judges_with_the_groups_own_bank_unless_told_not_to(cli, config, recorded, tmp_path):
+    _record(recorded, ROWS)
+    store = Store(tmp_path / "data" / "steward.db")
+    group = GroupConfig(id="g1", theme="运营")
+    feedback.add(store, group, "ad", feedback.DISMISSED, ORANGES, "o1", "case 3", T0)
+    store.close()
+    report = json.loads(cli("rules", "test", recorded, "--json", "--config", config).output)
+    assert [m["id"] for m in report["feedback"]["examples"][0]["changed"]] == ["f1"]
+    plain = json.loads(cli("rules", "test", recorded, "--json", "--no-feedback", "--config", config).output)
+    assert "feedback" not in plain and plain["flagged"] == 2

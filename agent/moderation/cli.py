@@ -2,7 +2,8 @@
 `steward moderate` (verdicts on loose texts) and `steward train moderation` (rebuild the classifier).
 
 `register(app)` mounts them on the main typer app. Only `train moderation` writes anything (the model
-file); `cases` reads the store, `rules test` and `moderate` judge in memory.
+file); `cases` reads the store, `rules test` reads the owners' feedback examples from it and, like
+`moderate`, judges in memory.
 """
 from __future__ import annotations
 
@@ -77,10 +78,16 @@ def rules_test(
     group: str | None = typer.Option(None, "--group", "-g",
                                      help="Apply this configured group's rules (default: FOLDER/group.yaml)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the listing."),
+    examples: Path | None = typer.Option(
+        None, "--feedback", exists=True, dir_okay=False,
+        help="Owners' examples to try instead of the group's own: JSONL, {text, kind, label: dismiss|confirm} a line."),
+    no_feedback: bool = typer.Option(False, "--no-feedback", help="Judge without the owners' examples."),
     config: Path = ConfigOpt,
 ) -> None:
     """Replay FOLDER/messages.jsonl through the rules and print what would be flagged, by article.
-    Nothing is sent, stored or kicked. Where the messages are labelled, precision and recall too."""
+    Nothing is sent, stored or kicked. Where the messages are labelled, precision and recall too.
+    With owners' examples (the group's own from the store, or --feedback), also what they changed:
+    each example with the messages it moved, before and after."""
     from agent.eval import load_group
     from agent.moderation.replay import by_article, read_rows, replay, score
 
@@ -89,16 +96,93 @@ def rules_test(
         err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] (have: {', '.join(settings.groups) or 'none'})")
         raise typer.Exit(2)
     rules_of = settings.groups[group] if group else load_group(folder)
-    replayed = replay(read_rows(folder), rules_of, settings.prompts_dir)
+    rows = read_rows(folder)
+    replayed = plain = replay(rows, rules_of, settings.prompts_dir)
+    taught = None if no_feedback else _taught(settings, rules_of, examples)
+    if taught is not None:
+        replayed = replay(rows, rules_of, settings.prompts_dir, store=taught)
     flagged = by_article(replayed)
     report = {"group": rules_of.id, "messages": len(replayed), "flagged": sum(map(len, flagged.values())),
               "by_article": [_article(rules_of, n, flagged[n]) for n in sorted(flagged, key=lambda n: n or 0)]}
-    if any("expect" in r.row for r in replayed):
+    labelled = any("expect" in r.row for r in replayed)
+    if labelled:
         report["score"] = score(replayed, rules_of)
+    if taught is not None:
+        report["feedback"] = _changes(rules_of, plain, replayed, taught)
+        if labelled:
+            report["feedback"]["score_without"] = score(plain, rules_of)
+        taught.close()
     if as_json:
         print(json.dumps(report, ensure_ascii=False))
         return
     _print(report)
+
+
+def _taught(settings: Settings, group: GroupConfig, path: Path | None):
+    """An in-memory store holding the owners' examples to judge with (a file's, or a copy of the
+    group's own bank), or None when there are none."""
+    from datetime import datetime, timezone
+
+    from agent.moderation import feedback
+    from agent.store import Store
+
+    store = Store(":memory:")
+    if path is not None:
+        labels = {"dismiss": feedback.DISMISSED, "confirm": feedback.CONFIRMED}
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                row = json.loads(line)
+                feedback.add(store, group, row["kind"], labels[row["label"]], row["text"], "file", f"{path.name}:{n}",
+                             datetime.now(timezone.utc))
+    elif settings.db_path.exists():
+        live = Store(settings.db_path)
+        try:
+            feedback.copy(live, store, group.id)
+        finally:
+            live.close()
+    if not feedback.examples(store, group.id):
+        store.close()
+        return None
+    return store
+
+
+def _changes(group: GroupConfig, plain: list, taught: list, store) -> dict:
+    """Per owners' example, the replayed messages it judged differently (before → after); a change
+    no example explains is the ladder's knock-on (an earlier strike withdrawn or added)."""
+    from agent.eval import to_message
+    from agent.mentions import MentionParser
+    from agent.moderation import feedback
+
+    mentions = MentionParser(group)
+    moved: dict[int, list] = {}
+    knock_on = []
+    for seq, (before, after) in enumerate(zip(plain, taught)):
+        was, now_is = _state(before), _state(after)
+        if was == now_is:
+            continue
+        at = to_message(before.row, group, mentions, seq).ts  # examples expire as of the message's time
+        move = feedback.explain(store, group, before.row["text"], at)
+        change = {"id": before.row["id"], "sender": before.row["sender"], "before": was, "after": now_is,
+                  "text": before.row["text"]}
+        if move is None:
+            knock_on.append(change)
+            continue
+        moved.setdefault(move.example.id, []).append({**change, "similarity": move.similarity, "shift": move.shift})
+    labels = {feedback.DISMISSED: "dismissed", feedback.CONFIRMED: "confirmed"}
+    return {
+        "examples": [{"id": e["id"], "kind": e["kind"], "label": labels[e["label"]], "by": e["decided_by"],
+                      "source": e["source"], "time": e["ts"], "text": e["text"], "changed": moved.get(e["id"], [])}
+                     for e in feedback.examples(store, group.id)],
+        "changed": sum(map(len, moved.values())), "knock_on": knock_on,
+    }
+
+
+def _state(replayed) -> str:
+    """How a replayed message was judged: "pass", or kind/step and confidence."""
+    d = replayed.decision
+    if not replayed.flagged:
+        return "pass"
+    return f"{replayed.flagged}/{_would(d)} {d.confidence:.2f}"
 
 
 def _article(group: GroupConfig, number: int | None, flagged: list) -> dict:
@@ -134,6 +218,26 @@ def _print(report: dict) -> None:
         kinds = ", ".join(f"{k} {v['recall']:.2f} (n={v['n']})" for k, v in s["by_kind"].items())
         console.print(f"\nlabelled: precision {s['precision']:.3f}, recall {s['recall']:.3f}; recall by kind: {kinds}; "
                       f"owners flagged {s['owner_flagged']}")
+    if "feedback" in report:
+        _print_feedback(report["feedback"])
+
+
+def _print_feedback(fb: dict) -> None:
+    console.print(f"\n[bold]owners' feedback[/]: {len(fb['examples'])} examples; {fb['changed']} messages judged "
+                  f"differently because of them, {len(fb['knock_on'])} more on the ladder's knock-on")
+    for e in fb["examples"]:
+        text = " ".join(e["text"].split())[:60]
+        console.print(f"  #{e['id']} {e['label']} {e['kind']} by {e['by']} ({e['source']}): {len(e['changed'])} changed │ {text}",
+                      markup=False, highlight=False)
+        for m in e["changed"]:
+            said = " ".join(m["text"].split())[:50]
+            console.print(f"      {m['id']}  {m['before']} → {m['after']}  (similarity {m['similarity']:.2f}, "
+                          f"{m['shift']:+.2f})  │ {said}", markup=False, highlight=False)
+    for m in fb["knock_on"]:
+        console.print(f"  ladder: {m['id']}  {m['before']} → {m['after']}", markup=False, highlight=False)
+    if "score_without" in fb:
+        s = fb["score_without"]
+        console.print(f"without the examples: precision {s['precision']:.3f}, recall {s['recall']:.3f}")
 
 
 def moderate(

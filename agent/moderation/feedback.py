@@ -168,6 +168,25 @@ class Bank:
         return Move(example, round(sim, 3), round(net, 3), before)
 
 
+def examples(store: Store, group_id: str, since: str = "") -> list:
+    """The group's example rows, oldest first (`since`: an ISO time; expired ones left out)."""
+    ensure(store)
+    return store.query("SELECT * FROM moderation_feedback WHERE group_id = ? AND ts >= ? ORDER BY id", (group_id, since))
+
+
+def copy(source: Store, target: Store, group_id: str) -> int:
+    """Copy a group's examples (vectors included) into another store: a dry run judges with the live
+    bank without writing to it. Returns how many; a store that never had a bank has none."""
+    if not source.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'moderation_feedback'"):
+        return 0
+    rows = examples(source, group_id)
+    ensure(target)
+    with target.tx() as db:
+        db.executemany("INSERT INTO moderation_feedback (id, group_id, kind, label, text, vector, decided_by, source, ts) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r) for r in rows])
+    return len(rows)
+
+
 def bank(store: Store, group: GroupConfig, now: datetime) -> Bank:
     """The group's examples younger than `expire_days`; read again only when they changed."""
     ensure(store)
@@ -178,12 +197,11 @@ def bank(store: Store, group: GroupConfig, now: datetime) -> Bank:
         cached = _banks.setdefault(store, {}).get(group.id)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    rows = store.query("SELECT * FROM moderation_feedback WHERE group_id = ? AND ts >= ? ORDER BY id", (group.id, cutoff))
-    examples = tuple(Example(r["id"], r["kind"], r["label"], r["text"], r["decided_by"], r["source"], r["ts"])
-                     for r in rows)
+    rows = examples(store, group.id, cutoff)
+    live = tuple(Example(r["id"], r["kind"], r["label"], r["text"], r["decided_by"], r["source"], r["ts"]) for r in rows)
     vectors = (np.stack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows]) if rows
                else np.zeros((0, 1), dtype=np.float32))
-    built = Bank(examples, vectors)
+    built = Bank(live, vectors)
     with _lock:
         _banks[store][group.id] = (stamp, built)
     return built

@@ -45,10 +45,11 @@ def read_rows(folder: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def replay(rows: list[dict], group: GroupConfig, prompts_dir: Path) -> list[Replayed]:
+def replay(rows: list[dict], group: GroupConfig, prompts_dir: Path, store: Store | None = None) -> list[Replayed]:
     """Every row through a fresh ModerationRoute (no LLM), in order, so strikes climb the ladder as
-    they would live."""
-    services = Services(settings=Settings(groups={group.id: group}), store=Store(":memory:"), kb=None,
+    they would live. `store` (the caller's, left open) may carry the owners' feedback examples;
+    by default a fresh in-memory one."""
+    services = Services(settings=Settings(groups={group.id: group}), store=store or Store(":memory:"), kb=None,
                         prompts=Prompts(prompts_dir), llm=None)
     ctx = Context(group=group, services=services, recent=deque(maxlen=12))
     route, mentions = ModerationRoute(), MentionParser(group)
@@ -56,7 +57,8 @@ def replay(rows: list[dict], group: GroupConfig, prompts_dir: Path) -> list[Repl
     for seq, row in enumerate(rows):
         message = to_message(row, group, mentions, seq)
         out.append(Replayed(row, route.handle(message, ctx) if route.match(message, ctx) else None))
-    services.store.close()
+    if store is None:
+        services.store.close()
     return out
 
 
