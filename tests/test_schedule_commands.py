@@ -89,10 +89,27 @@ def test_add_refuses_with_a_reason(services, text, expect):
 def test_list_shows_one_offs_drafts_and_undrafted_slots(services):
     say(services, "/schedule add 2025-03-19 19:50 提醒大家带反光背心")
     tick(services, NOW)  # nothing drafted yet: the tip is due for drafting on Tuesday 09:00 -> drafted now
-    text = say(services, "/schedule list")[0].text
+    reply = say(services, "/schedule list")
+    text = reply[0].text
     assert "#1" in text and "已通过" in text and "提醒：大家带反光背心" in text
     assert "#2" in text and "tip" in text and "待审批" in text
-    assert "3月21日（周五）21:00 fri-night（还没起草）" in text
+    # Friday's post is days from its drafting time: the list drafts it now (auto: approved as drafted)
+    assert "#3 3月21日（周五）21:00 fri-night（已通过）周末长距离别忘了报名" in text
+    assert "3月26日（周三）09:00 tip（还没起草）" in text  # only the next slot of each schedule
+    assert [a.contact_id for a in reply[1:]] == ["owner"] and "#3" in reply[1].text
+
+
+def test_a_schedule_just_configured_has_a_draft_to_approve_after_the_list(services):
+    tip = next(s for s in services.settings.groups["run"].schedules if s.id == "tip")
+    tip.lead_hours = 1  # next Wednesday 09:00 would be drafted only on Wednesday 08:00
+    assert "没有找到" in say(services, "/approve 1")[0].text
+    reply = say(services, "/schedule list")
+    assert "tip（待审批）" in reply[0].text
+    review = next(a for a in reply if isinstance(a, Whisper) and "tip" in a.text)
+    number = review.text.split("#", 1)[1].split("（", 1)[0]
+    assert "已通过" in say(services, f"/approve {number}")[0].text
+    assert len(posts(tick(services, datetime(2025, 3, 19, 9, 0, tzinfo=CST)))) == 1
+    assert say(services, "/schedule list")[1:] == []  # drafted once: a second list drafts nothing new
 
 
 def test_cancel_by_time_words_stops_a_configured_slot(services):

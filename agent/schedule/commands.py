@@ -111,10 +111,14 @@ def _reschedule(old: str, new: str, parsed: Parsed, msg: Message, ctx: Context) 
 
 # ---- schedule_list / schedule_cancel ----
 def schedule_list(parsed: Parsed, msg: Message, ctx: Context) -> list:
-    items = _scheduler(ctx).upcoming(ctx.group, _now(msg, ctx))
+    """The posts to come; each configured schedule's next slot is drafted first if it was not (its
+    review goes privately to the owners), so the list names draft numbers to /approve."""
+    sched, now = _scheduler(ctx), _now(msg, ctx)
+    reviews = sched.draft_next(ctx.group, now)
+    items = sched.upcoming(ctx.group, now)
     if not items:
         return _say(ctx, msg, "sched_list_empty")
-    return _say(ctx, msg, "sched_list", items="\n".join(_label(ctx, u) for u in items))
+    return _say(ctx, msg, "sched_list", items="\n".join(_label(ctx, u) for u in items)) + reviews
 
 
 def schedule_cancel(parsed: Parsed, msg: Message, ctx: Context) -> list:

@@ -155,6 +155,19 @@ class Scheduler:
         return "、".join(groups[g].name or g if g in groups else g for g in group_ids)
 
     # ---- for the chat commands ----
+    def draft_next(self, group: GroupConfig, now: datetime, horizon: timedelta = HORIZON) -> list[Action]:
+        """On an owner's demand (/schedule list): the next slot of each configured schedule that has
+        no draft yet is drafted now rather than `lead_hours` before it, so there is a draft to read
+        and /approve when a schedule has just been configured. Later slots are drafted as usual."""
+        now = now.astimezone(timezone.utc)
+        actions: list[Action] = []
+        for sched in group.schedules:
+            upcoming = slots.between(sched.when, group.timezone, now, now + horizon)[:1]
+            for slot in upcoming:
+                if not self.drafts.has(group.id, sched.id, slot):
+                    actions += self.draft_slot(group, sched, slot, now)
+        return actions
+
     def upcoming(self, group: GroupConfig, now: datetime, horizon: timedelta = HORIZON) -> list[Upcoming]:
         """Posts to come in this group, drafted or not, soonest first."""
         now = now.astimezone(timezone.utc)
