@@ -90,6 +90,15 @@ def test_a_members_reply_changes_nothing():
     assert warned(say(route, ctx, ORANGES_AGAIN, sender="m3", at=T0 + timedelta(minutes=30)))
 
 
+def test_only_owners_teach_admins_decide_cases_without_teaching():
+    route, ctx = ModerationRoute(), make_ctx(admins=[{"id": "a1", "name": "管理员"}], moderation={"case_at": 1})
+    first = say(route, ctx, ORANGES)
+    assert reply(route, ctx, warning_of(first), sender="a1", role=Role.ADMIN) is None  # admins use /case
+    decide(ctx, f"{first.detail['case']} dismiss", sender="a1", role=Role.ADMIN)
+    assert ctx.services.store.cases("g1")[0]["decision"] == "dismiss"  # carried out
+    assert feedback.bank(ctx.services.store, ctx.group, T0).examples == ()  # but it taught nothing
+
+
 def test_an_owners_reply_to_something_else_is_not_a_dismissal():
     route, ctx = ModerationRoute(), make_ctx()
     say(route, ctx, ORANGES)

@@ -5,8 +5,9 @@ that chat resolved to; the decider must still be an owner or admin of the *case'
 from open to closed in one conditional update, so two owners answering at once decide it once and the
 second is told who was first. A dismissed case was a false alarm: the strike that opened it is
 withdrawn so it neither counts on the ladder nor shows up in /why; the closed case stays as the audit.
-Every decision teaches the group's classifier: a dismissal files the message as a negative example, a
-kick or a warning as a positive (agent.moderation.feedback).
+An owner's decision also teaches the group's classifier: a dismissal files the message as a negative
+example, a kick or a warning as a positive (agent.moderation.feedback). Admins' decisions are carried
+out but teach nothing: only owners' feedback counts.
 """
 from __future__ import annotations
 
@@ -56,6 +57,11 @@ def evidence(store, case: sqlite3.Row) -> str:
     return rows[0]["evidence"] if rows else ""
 
 
+def teaches(case_group: GroupConfig, decider: Member, here: str) -> bool:
+    """An owner of the case's group by contact id, or the room owner the channel vouched for there."""
+    return case_group.role_of(decider.id) == Role.OWNER or (decider.role == Role.OWNER and here == case_group.id)
+
+
 def close(store, case: sqlite3.Row, decision: str, decider_id: str, now: datetime) -> bool:
     """Record the decision if the case is still open; False when someone decided it first."""
     with store.tx() as db:
@@ -92,8 +98,9 @@ def decide(case_id: int, decision: str, decider: Member, here: GroupConfig, serv
         return [Whisper(decider.id, sentence(
             "case_already", case_id=case_id, who=group.name_of(case["decided_by"]), time=case["decided_ts"][:16].replace("T", " "),
             decision=DECISION_WORDS[group.language][case["decision"]]))]
-    feedback.add(store, group, case["kind"], feedback.DISMISSED if decision == "dismiss" else feedback.CONFIRMED,
-                 said, decider.id, f"case {case_id}", now)
+    if teaches(group, decider, here.id):
+        feedback.add(store, group, case["kind"], feedback.DISMISSED if decision == "dismiss" else feedback.CONFIRMED,
+                     said, decider.id, f"case {case_id}", now)
     what = label(case["kind"], group.language)
     article = sentence("case_article", number=case["article"]) if case["article"] else sentence("case_any_article")
     done = DECISION_WORDS[group.language][decision]

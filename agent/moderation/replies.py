@@ -3,10 +3,11 @@
 WeChat gives a reply only the quoted text (agent.channels.wechaty reads it into Message.quote), so the
 route remembers each warning it posts (which strike, which case, whose message) and a reply is matched
 back to the latest warning of the group whose text the quote holds, or that holds the quote; a quote that
-names a member ("@小明 提醒一下…") prefers that member's warning. The reply counts only from the group's
-staff by contact id: a member writing the same words is judged like any member message. A warning that
-opened a case is dismissed as the case (`/case N dismiss`); otherwise its strike is withdrawn here and
-the message is filed as the owners' negative example (agent.moderation.feedback).
+names a member ("@小明 提醒一下…") prefers that member's warning. The reply counts only from an owner
+(by contact id, or the room owner the channel vouches for): a member writing the same words is judged
+like any member message, and admins decide with /case. A warning that opened a case is dismissed as the
+case (`/case N dismiss`); otherwise its strike is withdrawn here and the message is filed as the owners'
+negative example (agent.moderation.feedback). Warnings are remembered for REPLY_HOURS only.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import weakref
 from datetime import datetime, timedelta
 
 from agent import patterns
-from agent.events import Action, Decision, DecisionKind, Message, Say, Whisper
+from agent.events import Action, Decision, DecisionKind, Message, Role, Say, Whisper
 from agent.moderation import cases, feedback
 from agent.moderation.articles import label
 from agent.moderation.commands import read_dismissal
@@ -45,13 +46,15 @@ def remember(store: Store, group_id: str, strike_id: int, case_id: int | None, m
     """Keep what a warning said and what it was about, so an owner's reply to it can withdraw it."""
     ensure(store)
     with store.tx() as db:
+        db.execute("DELETE FROM moderation_warnings WHERE ts < ?", (iso(ts - timedelta(hours=REPLY_HOURS)),))
         db.execute("INSERT INTO moderation_warnings (group_id, strike_id, case_id, member_id, member_name, kind, warning, ts) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (group_id, strike_id, case_id, member_id, member_name, kind, warning, iso(ts)))
 
 
 def is_dismissal(message: Message) -> bool:
-    """Staff replying to a quoted message with words that call it a false alarm (cheap: the route's predicate)."""
-    return message.sender.is_staff and bool(message.quote) and read_dismissal(message.text)
+    """An owner replying to a quoted message with words that call it a false alarm (cheap: the route's
+    predicate). The pipeline stamped the role from the contact id."""
+    return message.sender.role == Role.OWNER and bool(message.quote) and read_dismissal(message.text)
 
 
 def quoted(store: Store, group_id: str, quote: str, now: datetime):
