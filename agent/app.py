@@ -91,7 +91,6 @@ class ThemeJudges:
         time.sleep(self.SETTLE_S)
         try:
             self.build(group_id)
-            self.kb.search("warm up", [group_id, "shared"], k=1)  # and the group's search index
         except Exception:  # the old judge keeps judging; the next message after a change retries
             log.exception("rebuilding the theme judge of %s failed", group_id)
         finally:

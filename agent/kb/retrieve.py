@@ -19,7 +19,6 @@ from agent.kb.tokenize import content_tokens, normalize, tokens
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG on import
 
-_CJK = patterns.compile(r"[\u3400-\u9fff]")
 _MENTION = patterns.compile(r"@\S+?(?:[\u2005\s]|$)")
 _WECHAT_EMOJI = patterns.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
 _SYMBOLS = patterns.compile(r"[^\w\s,.?!:;，。？！：；、“”‘’\"'()（）《》\-+/%#×=]")
@@ -50,8 +49,19 @@ def clean_query(text: str) -> str:
 def index_terms(words: list[str]) -> list[str]:
     """BM25 terms: the words plus the characters of multi-character Chinese words, so 书 still finds
     书单 and 互推 finds 互推对接表 however jieba happened to cut either side."""
-    chars = [ch for w in words if len(w) > 1 and _CJK.match(w) for ch in w if _CJK.match(ch)]
+    chars = [ch for w in words if len(w) > 1 and _cjk(w[0]) for ch in w if _cjk(ch)]
     return words + chars
+
+
+def _cjk(ch: str) -> bool:
+    """A CJK ideograph: a range test, since a regular expression call per character cost most of an
+    index build."""
+    return "\u3400" <= ch <= "\u9fff"
+
+
+def document_terms(document: str) -> list[str]:
+    """What BM25 indexes of one document (a scope set keeps them per chunk between rebuilds)."""
+    return index_terms(tokens(document)) or [""]
 
 
 def fuse(rankings: list[tuple[list[int], float]], k: int) -> dict[int, float]:
@@ -64,12 +74,13 @@ def fuse(rankings: list[tuple[list[int], float]], k: int) -> dict[int, float]:
 
 
 class LexicalIndex:
-    """BM25 and coverage over a fixed list of documents (heading + text), built once per chunk set."""
+    """BM25 and coverage over a fixed list of documents (heading + text), built once per chunk set.
+    `terms`: each document's document_terms, when the caller has them already."""
 
-    def __init__(self, documents: list[str]):
+    def __init__(self, documents: list[str], terms: list[list[str]] | None = None):
         self.texts = [normalize(d) for d in documents]
         self._bm25 = bm25s.BM25()
-        corpus = [index_terms(tokens(d)) or [""] for d in documents]
+        corpus = terms if terms is not None else [document_terms(d) for d in documents]
         if corpus:
             self._bm25.index(corpus, show_progress=False)
         self._df: dict[str, int] = {}
@@ -105,7 +116,7 @@ def _found(token: str, text: str) -> float:
     pairs that do (jieba reads 能开发票 as 能/开发票, the knowledge says 开电子发票)."""
     if token in text:
         return 1.0
-    if len(token) < 3 or not _CJK.match(token):
+    if len(token) < 3 or not _cjk(token[0]):
         return 0.0
     pairs = [token[i:i + 2] for i in range(len(token) - 1)]
     return sum(p in text for p in pairs) / len(pairs)

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -23,7 +24,7 @@ from chromadb.api.types import EmbeddingFunction
 
 from agent.kb.ingest import (SEP, Chunk, NotText, chunk_text, chunker_signature, decode, domain_terms, file_hash,
                              knowledge_files)
-from agent.kb.retrieve import Hit, LexicalIndex, clean_query, fuse, query_tokens
+from agent.kb.retrieve import Hit, LexicalIndex, clean_query, document_terms, fuse, query_tokens
 from agent.kb.tokenize import add_words
 from agent.quoting import MASK, inline
 
@@ -34,6 +35,9 @@ DENSE_CANDIDATES = 400  # records (chunks and units) a dense query returns
 RRF_K = 10
 UNIT_MARK = ":"  # unit record id = chunk id + mark + n, so a dense hit maps back without metadata
 PROGRESS_MIN_FILES = 20
+# a background rebuild waits this long: the messages right after a change do not share the CPU with
+# it, and a burst of changes (several /kb add) is mostly rebuilt once
+SETTLE_S = 0.5
 
 
 @dataclass
@@ -81,6 +85,19 @@ class _ScopeSet:
     lexical: LexicalIndex
     position: dict[str, int]
     records: int  # chunks and units, the candidates of a dense query
+    built_at: tuple[int, int]  # (index version, jieba words epoch) it was built from
+
+
+@dataclass
+class _Parsed:
+    """What indexing read from one chunk, kept between rebuilds: after a /kb add only the new chunks
+    are tokenized (all of them again once jieba has learnt new words: a new `epoch`)."""
+
+    scope: str
+    headed: str  # heading, question and text: what BM25 indexes
+    marked: set[str]  # domain terms the chunk marks (headings, bold, quotes)
+    epoch: int = -1  # the jieba dictionary `terms` were cut with
+    terms: list[str] = field(default_factory=list)
 
 
 def _records(chunks: list[Chunk], chunker: str) -> list[tuple[str, str, str, dict]]:
@@ -101,7 +118,9 @@ class KnowledgeBase:
 
     Chunks are stored with their lines/sentences ("units") as extra records: dense search scores a
     chunk by its best record. BM25 and the chunk texts of each scope set are cached in memory and
-    rebuilt lazily after a sync that changed something."""
+    rebuilt after a sync that changed something, by the sync or (`add_entry`, a message's path) on a
+    background thread; either way the old set answers until its successor replaces it, so no message
+    waits for a rebuild (only a scope set never built before is built on the caller's thread)."""
 
     def __init__(self, client: ClientAPI, embedding_function: EmbeddingFunction, *,
                  collection: str = "knowledge", domain_words: list[str] | tuple[str, ...] = (),
@@ -121,7 +140,12 @@ class KnowledgeBase:
         self.folders: dict[str, Path] = {}  # scope -> folder, remembered from sync for add_entry
         self._cache: dict[tuple[str, ...], _ScopeSet] = {}
         self.version = 0  # bumped by every sync that changed something: caches built on the index key on it
-        self._lock = threading.RLock()
+        self._words = 0  # bumped when jieba learns words: every scope set's tokens may have changed
+        self._lock = threading.RLock()  # one sync at a time
+        self._index_lock = threading.Lock()  # the scope sets and their rebuilds: held briefly, never by a sync
+        self._rebuilds: dict[tuple[str, ...], Future] = {}
+        self._parsed: dict[str, _Parsed] = {}  # by chunk id
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-index")
         add_words(domain_words)
 
     # ---- sync ------------------------------------------------------------------------------------
@@ -138,9 +162,11 @@ class KnowledgeBase:
             s.counts.add(int(meta.get("count", -1)))
         return stored
 
-    def sync(self, sources: dict[str, Path], progress: bool = False) -> SyncReport:
+    def sync(self, sources: dict[str, Path], progress: bool = False, *, background: bool = False) -> SyncReport:
         """Bring the given scopes in line with their folders (a missing folder empties its scope).
-        Scopes not named in `sources` are left alone."""
+        Scopes not named in `sources` are left alone. The search indexes built so far are rebuilt
+        before this returns, or with `background` on the index thread (a sync on a message's path:
+        the old indexes answer meanwhile)."""
         start = time.perf_counter()
         report = SyncReport()
         with self._lock:
@@ -185,8 +211,15 @@ class KnowledgeBase:
                     report.removed.append(f"{scope}/{rel}")
             self.folders.update({scope: Path(folder) for scope, folder in sources.items()})
             if report.changed:
-                self._cache.clear()
-                self.version += 1
+                with self._index_lock:
+                    self.version += 1
+                    stale = list(self._cache)
+                    if background:
+                        for key in stale:
+                            self._refresh(key)
+                if not background:
+                    for key in stale:
+                        self._build(key)
             stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
             self.collection.modify(metadata={"last_sync": stamp})
         report.seconds = time.perf_counter() - start
@@ -219,7 +252,8 @@ class KnowledgeBase:
     def add_entry(self, scope: str, file: str, text: str, *, question: str | None = None,
                   folder: Path | None = None) -> SyncReport:
         """Append an entry (an FAQ pair when `question` is given) to a curated Markdown file of the
-        scope and re-index it. The file is the record: the entry survives a rebuild of the index.
+        scope and re-index it (its search index is rebuilt in the background). The file is the
+        record: the entry survives a rebuild of the index.
         `text` is the owner's and written as is; `question` is what a member asked, so it is inlined
         (agent.quoting): it can fill the pair's question line and nothing else."""
         folder = Path(folder) if folder is not None else self.folders.get(scope)
@@ -236,35 +270,94 @@ class KnowledgeBase:
         glue = "" if not existing or existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
         with path.open("a", encoding="utf-8") as fh:
             fh.write(f"{glue}{entry}\n")
-        return self.sync({scope: folder})
+        return self.sync({scope: folder}, background=True)
 
     # ---- search ----------------------------------------------------------------------------------
 
     def _scope_set(self, scopes: list[str]) -> _ScopeSet:
+        """The scope set to search now: the cached one, even if a sync made it stale (its successor is
+        then built in the background); built here only the first time."""
         key = tuple(sorted(set(scopes)))
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
+        with self._index_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                if cached.built_at != self._current():
+                    self._refresh(key)
+                return cached
+        return self._build(key)
+
+    def _current(self) -> tuple[int, int]:
+        return self.version, self._words
+
+    def _refresh(self, key: tuple[str, ...]) -> None:
+        """Queue one background rebuild of a scope set (callers hold the index lock)."""
+        running = self._rebuilds.get(key)
+        if running is None or running.done():
+            self._rebuilds[key] = self._worker.submit(self._rebuild, key)
+
+    def _rebuild(self, key: tuple[str, ...]) -> None:
+        time.sleep(SETTLE_S)
+        try:
+            self._build(key)
+        except Exception:  # the old set keeps answering; the next search after a change retries
+            log.exception("rebuilding the search index of %s failed", "+".join(key))
+
+    def _build(self, key: tuple[str, ...]) -> _ScopeSet:
+        """Read the scopes' chunks and index them, then swap the result in, unless a newer one is there."""
+        with self._index_lock:
+            built_at = self._current()  # read first: a sync during the build leaves the set stale, not wrong
         got = self.collection.get(where=_scope_filter(key), include=["documents", "metadatas"])
         rows = [(i, m, t) for i, m, t in zip(got["ids"], got["metadatas"], got["documents"])
                 if m.get("kind") == "chunk"]
         ids, metas, texts = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
-        # terms the knowledge marks (headings, bold, quotes) join jieba's dictionary before indexing
-        terms: set[str] = set()
-        for meta, text in zip(metas, texts):
-            terms |= domain_terms(text, meta.get("heading", "").split(SEP))
-        if add_words(terms):
-            self._cache.clear()
         headed = [f"{m.get('heading', '')}\n{m.get('question', '')}\n{t}" for m, t in zip(metas, texts)]
-        built = _ScopeSet(ids, metas, texts, LexicalIndex(headed), {c: i for i, c in enumerate(ids)},
-                          records=len(got["ids"]))
-        self._cache[key] = built
-        return built
+        parsed = []
+        for i, m, t, h in zip(ids, metas, texts, headed):
+            known = self._parsed.get(i)
+            if known is None or known.headed != h:
+                known = self._parsed[i] = _Parsed(m["scope"], h, domain_terms(t, m.get("heading", "").split(SEP)))
+            parsed.append(known)
+        # terms the knowledge marks (headings, bold, quotes) join jieba's dictionary before indexing
+        if add_words(set().union(*(p.marked for p in parsed))):
+            with self._index_lock:  # every scope set was cut with the smaller dictionary
+                self._words += 1
+                built_at = (built_at[0], self._words)
+        for p in parsed:
+            if p.epoch != built_at[1]:
+                p.terms = document_terms(p.headed)
+                p.epoch = built_at[1]
+        terms = [p.terms for p in parsed]
+        kept = set(ids)
+        for gone in [i for i, p in self._parsed.items() if p.scope in key and i not in kept]:
+            self._parsed.pop(gone, None)
+        built = _ScopeSet(ids, metas, texts, LexicalIndex(headed, terms), {c: i for i, c in enumerate(ids)},
+                          records=len(got["ids"]), built_at=built_at)
+        with self._index_lock:
+            cached = self._cache.get(key)
+            if cached is None or cached.built_at <= built_at:
+                self._cache[key] = built
+            return self._cache[key]
+
+    def ready(self, timeout: float = 60) -> bool:
+        """Wait until every scope set searched so far is built from the current index (tests, and
+        callers that must see a change before going on)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._index_lock:
+                stale = [k for k, v in self._cache.items() if v.built_at != self._current()]
+                for key in stale:
+                    self._refresh(key)
+                running = [f for f in self._rebuilds.values() if not f.done()]
+            if not stale and not running:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            wait(running, timeout=left)
 
     def search(self, query: str, scopes: list[str], k: int = 5) -> list[Hit]:
         """Top-k chunks of the given scopes for `query`, by dense + BM25 rank fusion."""
-        with self._lock:
-            view = self._scope_set(scopes)
+        view = self._scope_set(scopes)
         if not view.ids or not query.strip():
             return []
         qvec = np.asarray(self.ef([clean_query(query) or query]), dtype=np.float32)
@@ -282,9 +375,9 @@ class KnowledgeBase:
         fused = fuse([(list(dense), self.dense_weight), (bm25_order, self.bm25_weight)], self.rrf_k)
         top = sorted(fused, key=fused.get, reverse=True)[:k]
         for i in top:  # beyond the dense candidates (large scopes only): score the chunk record
-            if i not in dense:
-                vec = self.collection.get(ids=[view.ids[i]], include=["embeddings"])["embeddings"][0]
-                dense[i] = max(0.0, float(np.dot(qvec[0], vec)))
+            if i not in dense:  # (an old scope set may name a chunk a sync has just removed)
+                vecs = self.collection.get(ids=[view.ids[i]], include=["embeddings"])["embeddings"]
+                dense[i] = max(0.0, float(np.dot(qvec[0], vecs[0]))) if len(vecs) else 0.0
         return [self._hit(view, i, dense[i], float(bm25[i]), fused[i], qtokens) for i in top]
 
     @staticmethod
