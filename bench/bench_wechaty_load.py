@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.channels.puppet_loopback import LoopbackPuppet  # noqa: E402
-from agent.channels.rig import on_loopback  # noqa: E402
+from agent.testing.puppet import LoopbackPuppet  # noqa: E402
+from agent.testing.rig import on_loopback  # noqa: E402
 from agent.events import Decision, DecisionKind, Say  # noqa: E402
 from agent.pipeline import Pipeline, Services  # noqa: E402
 from agent.settings import GroupConfig, PacingSettings, Person, Settings  # noqa: E402

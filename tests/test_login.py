@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 from agent import logmask
 from agent.channels.account import NotConnected
 from agent.channels.health import HealthServer
-from agent.channels.puppet_loopback import LoopbackPuppet, free_port
-from agent.channels.rig import on_loopback
+from agent.testing.puppet import LoopbackPuppet, free_port
+from agent.testing.rig import on_loopback
 from agent.channels.wechaty import Backoff, WechatyChannel
 from agent.cli import app
 from agent.events import Decision, DecisionKind, Say

@@ -289,7 +289,7 @@ class _Ack:
 async def test_the_wechat_channel_does_not_mention_a_member_whose_name_advertises(tmp_path):
     """WeChat writes "@<name>" into a post that mentions someone: through the real python-wechaty
     client, a member whose name carries @all and a handle is answered without the mention."""
-    from agent.channels.rig import on_loopback
+    from agent.testing.rig import on_loopback
     from agent.pipeline import Pipeline, Services
     from agent.settings import GroupConfig, PacingSettings, Person, Settings
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.channels.puppet_loopback import LoopbackPuppet
-from agent.channels.rig import on_loopback
+from agent.testing.puppet import LoopbackPuppet
+from agent.testing.rig import on_loopback
 from agent.settings import PacingSettings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

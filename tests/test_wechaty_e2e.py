@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.channels.puppet_loopback import LoopbackPuppet
-from agent.channels.rig import on_loopback
+from agent.testing.puppet import LoopbackPuppet
+from agent.testing.rig import on_loopback
 from agent.channels.runner import stop_on_signals
 from agent.events import (Decision, DecisionKind, Kick, Kind, Message, Role, Say, SendImage, Whisper)
 from agent.pipeline import Pipeline, Services

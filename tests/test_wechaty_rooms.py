@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agent.channels.binding import BindError, RoomBook, RoomInfo
-from agent.channels.puppet_loopback import LoopbackPuppet
-from agent.channels.rig import on_loopback
+from agent.testing.puppet import LoopbackPuppet
+from agent.testing.rig import on_loopback
 from agent.events import DecisionKind
 from agent.settings import GroupConfig, PacingSettings, Person
 from agent.store import Store

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from agent.channels.puppet_loopback import LoopbackPuppet
+from agent.testing.puppet import LoopbackPuppet
 from agent.events import Decision, Kind, Message
 
 console = Console()
@@ -126,7 +126,7 @@ def _summary(decision: Decision | None) -> str:
 
 async def simulate(built, gid: str) -> None:
     """`steward sim`: the loopback service plays the group; the user types as a member."""
-    from agent.channels.rig import on_loopback
+    from agent.testing.rig import on_loopback
 
     logging.getLogger("steward").setLevel(logging.WARNING)
     group = built.settings.groups[gid]

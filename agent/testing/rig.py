@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, AsyncIterator
 
-from agent.channels.puppet_loopback import LoopbackPuppet
+from agent.testing.puppet import LoopbackPuppet
 from agent.channels.runner import Observer
 from agent.pipeline import Pipeline
 from agent.settings import Settings
