@@ -142,21 +142,27 @@ class Bank:
         """Kinds with a confirmed example: only these can add a finding the classifier left out."""
         return {e.kind for e in self.examples if e.label == CONFIRMED}
 
-    def move(self, text: str, kind: str, before: float, policy: FeedbackPolicy) -> Move | None:
-        """The nearest example of each label among this kind's, each moving the score by at most
-        max_shift as its similarity climbs from `similarity` to `full_similarity`; None if none is near.
-        The character ratio is computed first: an example it already rules out costs no embedding."""
-        from rapidfuzz import fuzz
+    def near(self, text: str, policy: FeedbackPolicy) -> dict[int, float]:
+        """Examples the character ratio alone does not rule out (the cosine is at most 1), by index,
+        with their ratio: most messages stop here, before any classifier rerun or embedding."""
+        from rapidfuzz import fuzz, process
 
-        ratios = {i: fuzz.ratio(text, e.text) / 100 for i, e in enumerate(self.examples) if e.kind == kind}
-        near = [i for i, r in ratios.items() if (1 + r) / 2 >= policy.similarity]  # cosine at most 1
-        if not near:
+        if not self.examples:
+            return {}
+        ratios = process.cdist([text], [e.text for e in self.examples], scorer=fuzz.ratio, workers=1)[0] / 100
+        return {i: float(r) for i, r in enumerate(ratios) if (1 + r) / 2 >= policy.similarity}
+
+    def move(self, text: str, kind: str, before: float, policy: FeedbackPolicy, near: dict[int, float]) -> Move | None:
+        """The nearest example of each label among this kind's `near` ones, each moving the score by at
+        most max_shift as its similarity climbs from `similarity` to `full_similarity`; None if none is."""
+        rows = [i for i in near if self.examples[i].kind == kind]
+        if not rows:
             return None
-        cosine = self.vectors[near] @ _embed([text])[0]
+        cosine = self.vectors[rows] @ _embed([text])[0]
         span = max(policy.full_similarity - policy.similarity, 1e-6)
         best: dict[int, tuple[float, float, Example]] = {}  # label -> (shift, similarity, example)
-        for i, c in zip(near, cosine):
-            example, sim = self.examples[i], (float(c) + ratios[i]) / 2
+        for i, c in zip(rows, cosine):
+            example, sim = self.examples[i], (float(c) + near[i]) / 2
             shift = policy.max_shift * min(max((sim - policy.similarity) / span, 0.0), 1.0)
             if shift > 0 and shift > best.get(example.label, (0.0,))[0]:
                 best[example.label] = (shift, sim, example)
@@ -214,34 +220,37 @@ def apply(found: list[Finding], t: Text, group: GroupConfig, store: Store, now: 
     """`found` (detect's findings, most decisive first) with the classifier's finding moved by the
     group's examples, or one added where only a confirmed look-alike speaks; strong findings stay in
     front, detect's order kept otherwise."""
-    examples = bank(store, group, now)
+    examples, policy, text = bank(store, group, now), group.moderation.feedback, spoken(t)
     if not examples.examples or not (found or examples.confirmed):
         return found
+    near = examples.near(text, policy)
+    if not near:
+        return found  # no example is close: the classifier's verdict stands
     said = learned(t, group)
     if said is None:
-        unseen = _unseen(t, examples, group.moderation.feedback)
+        unseen = _unseen(t, examples, policy, near)
         return found if unseen is None else sorted([*found, unseen[0]], key=lambda f: not f.strong)
     if said not in found or said.kind not in examples.kinds:
         return found  # the classifier's finding was merged into an exact one (a promotion by link)
-    moved = examples.move(spoken(t), said.kind, said.confidence, group.moderation.feedback)
+    moved = examples.move(text, said.kind, said.confidence, policy, near)
     if moved is None:
         return found
     changed = replace(said, confidence=_moved(said.confidence, moved), reason=f"{said.reason}, {moved.note}")
     return sorted((changed if f == said else f for f in found), key=lambda f: not f.strong)  # stable sort
 
 
-def _unseen(t: Text, examples: Bank, policy: FeedbackPolicy) -> tuple[Finding, Move] | None:
+def _unseen(t: Text, examples: Bank, policy: FeedbackPolicy, near: dict[int, float]) -> tuple[Finding, Move] | None:
     """A finding for a message the classifier scored below a hint, when it is close to a message the
     owners confirmed: its own score for that kind, moved up. A finding the classifier withheld on
     purpose (a warning about a scam, an allowed job post: scored high, yet no finding) stays withheld."""
     model = classifier.shipped()
     scores = model.scores_normal(f"@ {spoken(t)}" if t.to_bot else spoken(t))
     best = None
-    for kind in examples.confirmed:
+    for kind in examples.confirmed & {examples.examples[i].kind for i in near}:
         ratio = scores[kind] / model.thresholds[kind]
         if ratio >= HINT:
             continue
-        moved = examples.move(spoken(t), kind, STRONG * ratio, policy)
+        moved = examples.move(spoken(t), kind, STRONG * ratio, policy, near)
         if moved is not None and moved.shift > 0 and (best is None or _moved(moved.before, moved) > best[0].confidence):
             best = Finding(kind, f"like a message the owners confirmed, {moved.note}", SEVERITY[kind],
                            _moved(moved.before, moved)), moved
@@ -255,8 +264,11 @@ def _moved(confidence: float, move: Move) -> float:
 def explain(store: Store, group: GroupConfig, text: str, now: datetime) -> Move | None:
     """Which example moves the classifier's verdict on `text`, and by how much (for the dry run)."""
     t, examples, policy = Text(raw=text), bank(store, group, now), group.moderation.feedback
+    near = examples.near(spoken(t), policy)
+    if not near:
+        return None
     said = learned(t, group)
     if said is None:
-        unseen = _unseen(t, examples, policy)
+        unseen = _unseen(t, examples, policy, near)
         return unseen[1] if unseen else None
-    return examples.move(spoken(t), said.kind, said.confidence, policy)
+    return examples.move(spoken(t), said.kind, said.confidence, policy, near)
