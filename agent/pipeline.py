@@ -136,11 +136,13 @@ class Pipeline:
         try:
             message = self.with_role(self._bounded(_encodable(message)), group)
             recent = self._recent.setdefault(group.id, deque(maxlen=self._window))
-            decision = self._decide(message, Context(group=group, services=self.services, recent=recent))
-            # seen and decided in one transaction: a crash before this leaves a redelivery to decide
-            if not self.services.store.decided(message.id, message.ts, decision.kind.value):
-                log.info("dropped message %s: another delivery of it was decided first", message.id)
-                return None
+            store = self.services.store
+            with store.deciding():  # its strikes and gaps wait for the transaction below
+                decision = self._decide(message, Context(group=group, services=self.services, recent=recent))
+                # seen, decided and recorded in one transaction: a crash before it leaves a redelivery to decide
+                if not store.decided(message.id, message.ts, decision.kind.value):
+                    log.info("dropped message %s: another delivery of it was decided first", message.id)
+                    return None
         finally:
             with self._lock:
                 self._deciding.discard(message.id)

@@ -4,8 +4,10 @@ Features with tables of their own (schedule drafts, analytics counts) create the
 
 One file in WAL mode, every write in a transaction, so a restart resumes where it stopped and two
 deliveries of the same message id are handled once: an id is marked seen in the transaction that
-records its decision, so a crash while deciding leaves the redelivery to be decided. Message text is kept only where it is needed
-(gaps, case evidence) and purged after the configured retention.
+records its decision, so a crash while deciding leaves the redelivery to be decided; the strikes and
+gaps the decision records land in that same transaction (`deciding`), so a crash leaves neither a
+strike for a message that was not marked seen nor a seen message without its strike. Message text is
+kept only where it is needed (gaps, case evidence) and purged after the configured retention.
 """
 from __future__ import annotations
 
@@ -81,6 +83,7 @@ class Store:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._held = threading.local()  # .writes: this thread's writes waiting for `decided`, or None
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
@@ -120,22 +123,46 @@ class Store:
         """Whether this message id was decided before (a redelivery after a reconnect or a restart)."""
         return bool(self.query("SELECT 1 FROM seen WHERE message_id = ?", (message_id,)))
 
+    @contextmanager
+    def deciding(self):
+        """While a message is decided on this thread, the strikes and gaps it records are held, and
+        written by `decided` in the transaction that marks it seen (dropped if it never is)."""
+        self._held.writes = []
+        try:
+            yield
+        finally:
+            self._held.writes = None
+
+    def _write(self, sql: str, params: tuple) -> int:
+        """Insert now and return the row id, or hold the insert for `decided` (0: no id yet)."""
+        held = getattr(self._held, "writes", None)
+        if held is not None:
+            held.append((sql, params))
+            return 0
+        with self.tx() as db:
+            return int(db.execute(sql, params).lastrowid)
+
     def decided(self, message_id: str, ts: datetime, decision: str) -> bool:
-        """Mark a message seen together with its decision, in one transaction; False if another
-        delivery of it was decided first (its actions must then not be taken twice)."""
+        """Mark a message seen together with its decision and the writes held for it, in one
+        transaction; False if another delivery of it was decided first (its actions must then not be
+        taken twice, nor its strikes written twice)."""
+        held = getattr(self._held, "writes", None) or []
+        if held:
+            self._held.writes = []
         with self.tx() as db:
             cur = db.execute("INSERT OR IGNORE INTO seen (message_id, ts, decision) VALUES (?, ?, ?)",
                              (message_id, iso(ts), decision))
-            return cur.rowcount == 1
+            if cur.rowcount != 1:
+                return False
+            for sql, params in held:
+                db.execute(sql, params)
+            return True
 
     # ---- knowledge gaps ----
     def add_gap(self, group_id: str, asker_id: str, message_id: str, question: str, addressed: bool, ts: datetime) -> int:
-        with self.tx() as db:
-            cur = db.execute(
-                "INSERT INTO gaps (group_id, asker_id, message_id, question, addressed, ts) VALUES (?, ?, ?, ?, ?, ?)",
-                (group_id, asker_id, message_id, question, int(addressed), iso(ts)),
-            )
-            return int(cur.lastrowid)
+        return self._write(
+            "INSERT INTO gaps (group_id, asker_id, message_id, question, addressed, ts) VALUES (?, ?, ?, ?, ?, ?)",
+            (group_id, asker_id, message_id, question, int(addressed), iso(ts)))
 
     def open_gaps(self, group_id: str) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM gaps WHERE group_id = ? AND status = 'open' ORDER BY id", (group_id,))
@@ -143,13 +170,9 @@ class Store:
     # ---- strikes and cases ----
     def add_strike(self, group_id: str, member_id: str, kind: str, article: int | None,
                    message_id: str, evidence: str, ts: datetime) -> int:
-        with self.tx() as db:
-            cur = db.execute(
-                "INSERT INTO strikes (group_id, member_id, kind, article, message_id, evidence, ts) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (group_id, member_id, kind, article, message_id, evidence, iso(ts)),
-            )
-            return int(cur.lastrowid)
+        return self._write(
+            "INSERT INTO strikes (group_id, member_id, kind, article, message_id, evidence, ts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (group_id, member_id, kind, article, message_id, evidence, iso(ts)))
 
     def strikes(self, group_id: str, member_id: str, since: datetime | None = None) -> list[sqlite3.Row]:
         return self.query(
