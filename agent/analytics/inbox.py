@@ -3,19 +3,20 @@ knowledge answers now, or that is plain chatter, is not work for an owner.
 
 "Answers now" is the bot's own answerability: the answer route's candidates for the question, the
 best one at or above the answer threshold, exactly as a member asking it now would be answered.
-Chatter is what the group's theme judge calls off-topic, or a question with no content words left.
+Chatter is social glue ("哈哈哈？", "谢谢") or what the group's theme judge calls off-topic (gossip),
+by the same judges the bot uses on messages.
 """
 from __future__ import annotations
 
 from collections import deque
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
+from agent.events import Member, Message
 from agent.gaps import Gap
 from agent.pipeline import Context, Services
 from agent.settings import GroupConfig
-from agent.theme.glue import content
-
-MIN_CONTENT = 4  # characters of content below which a "question" is a reaction (the glue's bound)
+from agent.theme.glue import is_glue
 
 
 class Screen:
@@ -32,7 +33,7 @@ class Screen:
         return bool(found) and found[0].confidence >= self.services.settings.retrieval.answer_threshold
 
     def chatter(self, group: GroupConfig, question: str) -> bool:
-        if len(content(question)) < MIN_CONTENT:
+        if is_glue(Message("gap", group.id, Member("", ""), question, datetime.now(timezone.utc))):
             return True
         return self.judges(group.id).is_offtopic(question, [], group.theme_policy.margin)
 
