@@ -28,7 +28,7 @@ MIN_OVERLAP = 6  # characters a quote must share with a warning: a cut-off quote
 _MENTION = patterns.compile(r"^\s*@(\S+?)[\s\u2005]")
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS moderation_warnings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL, strike_id INTEGER, case_id INTEGER,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL, message_id TEXT NOT NULL, case_id INTEGER,
     member_id TEXT NOT NULL, member_name TEXT NOT NULL, kind TEXT NOT NULL, warning TEXT NOT NULL,
     ts TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open')"""
 _ready: weakref.WeakSet = weakref.WeakSet()
@@ -41,14 +41,16 @@ def ensure(store: Store) -> None:
         _ready.add(store)
 
 
-def remember(store: Store, group_id: str, strike_id: int, case_id: int | None, member_id: str, member_name: str,
+def remember(store: Store, group_id: str, message_id: str, case_id: int | None, member_id: str, member_name: str,
              kind: str, warning: str, ts: datetime) -> None:
-    """Keep what a warning said and what it was about, so an owner's reply to it can withdraw it."""
+    """Keep what a warning said and which message it was about, so an owner's reply to it can withdraw
+    it. The strike is found by its message id: during a decision the store holds it until the message
+    is marked seen, so it has no row id yet."""
     ensure(store)
     with store.tx() as db:
         db.execute("DELETE FROM moderation_warnings WHERE ts < ?", (iso(ts - timedelta(hours=REPLY_HOURS)),))
-        db.execute("INSERT INTO moderation_warnings (group_id, strike_id, case_id, member_id, member_name, kind, warning, ts) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (group_id, strike_id, case_id, member_id, member_name, kind, warning, iso(ts)))
+        db.execute("INSERT INTO moderation_warnings (group_id, message_id, case_id, member_id, member_name, kind, warning, ts) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (group_id, message_id, case_id, member_id, member_name, kind, warning, iso(ts)))
 
 
 def is_dismissal(message: Message) -> bool:
@@ -82,10 +84,11 @@ def dismiss(message: Message, ctx: Context) -> Decision | None:
     detail = {"intent": "case", "permitted": True, "warning": warning["id"]}
     if warning["case_id"] is not None:
         actions = cases.decide(warning["case_id"], "dismiss", message.sender, group, ctx.services, message.ts)
-        _close(store, warning["id"])
+        _close(store, warning, strike=False)  # the case's dismissal withdrew it
         return Decision(DecisionKind.COMMAND, message.id, "moderation", actions=actions, detail=detail)
-    strike = store.query("SELECT * FROM strikes WHERE id = ? AND group_id = ?", (warning["strike_id"], group.id))
-    if not _close(store, warning["id"], warning["strike_id"]):
+    strike = store.query("SELECT * FROM strikes WHERE group_id = ? AND member_id = ? AND message_id = ?",
+                         (group.id, warning["member_id"], warning["message_id"]))
+    if not _close(store, warning):
         actions: list[Action] = [Whisper(message.sender.id, ctx.sentence("feedback_already"))]
         return Decision(DecisionKind.COMMAND, message.id, "moderation", actions=actions, detail=detail)
     if strike:
@@ -96,13 +99,14 @@ def dismiss(message: Message, ctx: Context) -> Decision | None:
                     detail=detail)
 
 
-def _close(store: Store, warning_id: int, strike_id: int | None = None) -> bool:
+def _close(store: Store, warning, strike: bool = True) -> bool:
     """Mark the warning answered and withdraw its strike, once: False if it was answered before."""
     with store.tx() as db:
         done = db.execute("UPDATE moderation_warnings SET status = 'dismissed' WHERE id = ? AND status = 'open'",
-                          (warning_id,))
+                          (warning["id"],))
         if done.rowcount != 1:
             return False
-        if strike_id is not None:
-            db.execute("DELETE FROM strikes WHERE id = ?", (strike_id,))
+        if strike:
+            db.execute("DELETE FROM strikes WHERE group_id = ? AND member_id = ? AND message_id = ?",
+                       (warning["group_id"], warning["member_id"], warning["message_id"]))
     return True

@@ -104,8 +104,8 @@ class ModerationRoute:
                                            for s in prior):
             decision.detail["quiet"] = True  # one warning per burst; replying to each copy would flood too
             return
-        strike = store.add_strike(group.id, message.sender.id, finding.kind, article, message.id,
-                                  message.text[:EVIDENCE_CHARS], now)
+        store.add_strike(group.id, message.sender.id, finding.kind, article, message.id,
+                         message.text[:EVIDENCE_CHARS], now)
         count = len(prior) + 1
         step = ladder_step(policy, count, finding.severity)
         decision.detail.update(step=str(step), strikes=count)
@@ -128,7 +128,7 @@ class ModerationRoute:
             decision.detail["case"] = self.open_case(message, ctx, finding, article, name, prior, decision)
             if rule is not None and rule.auto_kick:
                 decision.actions.append(Kick(group.id, message.sender.id))
-        replies.remember(store, group.id, strike, decision.detail.get("case"), message.sender.id, name, finding.kind,
+        replies.remember(store, group.id, message.id, decision.detail.get("case"), message.sender.id, name, finding.kind,
                          text, now)
 
     def open_case(self, message: Message, ctx: Context, finding: Finding, article: int | None, name: str,
