@@ -37,6 +37,36 @@ def test_evasions_change_the_surface_not_the_label():
     assert synthetic.spaced("加 abc123", rng) == "加 a b c 1 2 3"
 
 
+@pytest.mark.parametrize("evade", [synthetic.keycaps, synthetic.circled, synthetic.sprinkle,
+                                   synthetic.letters_apart, synthetic.zero_width, synthetic.fullwidth])
+def test_the_normalised_view_undoes_each_evasion_the_generator_applies(evade):
+    import random
+
+    from agent.textnorm import compact
+
+    plain = "加qq 13812345678 兼职日结"
+    assert compact(evade(plain, random.Random(3))) == compact(plain)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_nickname_for_qq_or_telegram_reads_as_a_word_of_that_channel(seed):
+    import random
+
+    from agent.textnorm import compact, lexicon
+
+    read = compact(synthetic.im_words("加qq 12345678 或 飞机 @abc_def", random.Random(seed)))
+    words = lexicon.contact_words()
+    assert read.endswith("@abc_def") and "12345678" in read
+    assert any(f"{w}12345678" in read for w in words["qq"]) and any(f"{w}@abc_def" in read for w in words["telegram"])
+
+
+def test_the_generator_draws_on_every_data_file():
+    data = synthetic.templates()
+    assert len(synthetic.DATA) == 4 and all(path.exists() for path in synthetic.DATA)
+    assert all(isinstance(x, str) for section in data.values() for items in section.values() for x in items)
+    assert {"lead_zh", "gamble_zh", "insult2_zh", "site"} <= set(data["slots"])
+
+
 @pytest.mark.skipif(not DATASETS.exists(), reason="needs shared/datasets/train")
 def test_a_rebuild_on_the_same_inputs_gives_the_same_model(tmp_path):
     rows = train.sources(DATASETS, train.Caps.small(), train.SEED)

@@ -22,11 +22,13 @@ import numpy as np
 from agent import patterns
 from agent.moderation import cues
 from agent.moderation.text import fold
+from agent.textnorm import lexicon
 
 MODEL_PATH = Path(__file__).with_name("model.npz")
 CLASSES = ("none", "ad", "scam", "abuse", "injection")
 BITS = 18
 NGRAMS = (1, 2, 3)
+SOUNDS = False
 _SPACE = patterns.compile(r"\s+")
 _URLISH = patterns.compile(r"https?://|www\.|\b[a-z0-9-]+\.(com|cn|net|org|io|me|cc|top|xyz|vip)\b")
 _CARD = patterns.compile(r"\[(名片|个人名片|小程序|链接|link|contact card|mini program)\]")
@@ -40,7 +42,9 @@ def normal(text: str) -> str:
 
 
 def grams(text: str) -> dict[int, int]:
-    """Hashed character n-gram counts of normalised text (crc32: stable across runs and machines)."""
+    """Hashed n-gram counts of normalised text (crc32: stable across runs and machines): character
+    1–3-grams, and when SOUNDS the readings of its Chinese characters, one and two syllables at a time
+    (薇信, 威信 and 微信 all sound "wei xin": a homophone written to dodge a word list reads the same)."""
     counts: dict[int, int] = {}
     mask = (1 << BITS) - 1
     padded = f" {text} "
@@ -50,6 +54,12 @@ def grams(text: str) -> dict[int, int]:
             if n > 1 and g.isspace():
                 continue
             h = zlib.crc32(g.encode("utf-8")) & mask
+            counts[h] = counts.get(h, 0) + 1
+    if SOUNDS:
+        reading = lexicon.readings()
+        sounds = [reading[c] for c in text if c in reading]
+        for g in sounds + [f"{a} {b}" for a, b in zip(sounds, sounds[1:])]:
+            h = zlib.crc32(f"\x01{g}".encode()) & mask  # tagged: a syllable never shares a bucket key with a Latin gram
             counts[h] = counts.get(h, 0) + 1
     return counts
 

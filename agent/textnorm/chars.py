@@ -3,7 +3,8 @@
 After NFKC, evasions that work one character at a time are left: lookalike letters from other scripts
 (Cyrillic а, Greek ο), digits from other sets (❶, ➀, Arabic-Indic ٣), invisible marks (zero-width
 joiners, bidi controls, variation selectors, combining overlays such as w̶) and decoration (emoji,
-stars, hearts) pushed between the characters of a word. Lookalikes come from the Unicode confusables
+stars, hearts) pushed between the characters of a word. A few pictographs name a contact channel
+(✈ Telegram, 🐧 QQ, 📞 phone) and are read as that word. Lookalikes come from the Unicode confusables
 table shipped by confusable-homoglyphs; digits and categories from `unicodedata`.
 """
 from __future__ import annotations
@@ -19,6 +20,9 @@ _INVISIBLE = {"Cf", "Mn", "Me", "Cs"}  # format controls, combining and enclosin
 _DECORATION = {"So", "Sk", "Co"}  # emoji and other symbols, modifier symbols, private use
 _TARGETS = set("abcdefghijklmnopqrstuvwxyz0123456789+")
 _PLANES = 0x20000  # the BMP and the supplementary plane holding emoji and math letters
+# pictographs that stand for a contact channel ("✈️@abc" is a Telegram id, "🐧123456" a QQ number):
+# read as the word, not dropped as decoration
+_CHANNEL_EMOJI = {"✈": " 飞机 ", "🛩": " 飞机 ", "🐧": " 企鹅 ", "☎": " 电话 ", "📞": " 电话 ", "📱": " 手机 "}
 
 
 def _own_script(ch: str) -> bool:
@@ -62,4 +66,5 @@ def table() -> dict[int, str | None]:
         if unicodedata.digit(chr(cp), None) is None:  # a digit of another script stays that digit
             out[cp] = ascii_char
     out[ord("^")] = out[ord("`")] = " "  # ASCII modifier symbols used as spacers
+    out.update({ord(emoji): word for emoji, word in _CHANNEL_EMOJI.items()})
     return out

@@ -122,6 +122,19 @@ def numerals() -> dict[str, str]:
 
 
 @cache
+def readings() -> dict[str, str]:
+    """Each common Chinese character → its usual reading without tone (薇, 威, 微 → "wei"): the view
+    in which a homophone written to dodge a word list reads the same as the word."""
+    out = {}
+    for cp, sounds in pinyin_dict.items():
+        if 0x3400 <= cp <= 0x9FFF:
+            reading = unicodedata.normalize("NFD", sounds.split(",")[0]).encode("ascii", "ignore").decode()
+            if reading.isalpha():
+                out[chr(cp)] = reading
+    return out
+
+
+@cache
 def sound_digits() -> dict[str, str]:
     """Common Chinese characters whose usual reading is a digit's (巴 ba → 8, 久 jiu → 9), numerals included."""
     out = dict(numerals())
