@@ -7,7 +7,7 @@ deadline) reaches the caller as one `LLMUnavailable`, which means "take the no-L
 runs on a worker thread so the caller stops waiting at the deadline whatever the endpoint does (a
 hang, a trickle of bytes); a late completion is dropped. Retries (tenacity) happen only while the
 deadline leaves room for another attempt. A circuit breaker stops a failing endpoint from costing
-every message its deadline.
+every message its deadline (agent.llm.breaker).
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import logging
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -29,6 +28,8 @@ from langchain_openai import ChatOpenAI
 from tenacity import Retrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from agent.llm import deadline, local, redact, tokens
+from agent.llm.breaker import Breaker
+from agent.llm.errors import DeadlinePassed, LLMUnavailable
 from agent.settings import ConfigError, LLMSettings
 
 log = logging.getLogger(__name__)
@@ -41,14 +42,6 @@ MIN_ATTEMPT_S = 0.2  # an attempt with less time than this before the deadline i
 WORKERS = 8  # model calls in flight at once; more wait their turn (inside their own deadline)
 # worth another attempt: the endpoint may answer the next one (anything else will not)
 TRANSIENT = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
-
-
-class LLMUnavailable(Exception):
-    """The model could not give a usable answer now; the caller falls back to the no-LLM path."""
-
-
-class DeadlinePassed(Exception):
-    """No answer by the message's deadline (a hanging, trickling or slow endpoint)."""
 
 
 @dataclass(frozen=True)
@@ -67,58 +60,6 @@ class Usage:
     failures: int = 0  # calls that ended in LLMUnavailable, including those the breaker refused
     prompt_tokens: int = 0
     completion_tokens: int = 0
-
-
-class Breaker:
-    """Opens once `threshold` of the last `window` calls failed, whatever the kind of failure (an
-    endpoint that fails every other call, or in a different way each time, still opens it); after
-    `cooldown_s` lets one trial call through (half-open): its success closes the breaker and forgets
-    the failures, its failure opens it for another cool-down.
-
-    Not pybreaker: it holds one lock for the whole guarded call, so one hanging call would hold
-    every group's messages behind it."""
-
-    def __init__(self, threshold: int = 3, cooldown_s: float = 60.0, clock: Callable[[], float] = time.monotonic,
-                 window: int | None = None):
-        self.threshold = threshold
-        self.cooldown_s = cooldown_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._outcomes: deque[bool] = deque(maxlen=window or 2 * threshold)  # True = failed
-        self._opened_at: float | None = None
-        self._trial = False  # a half-open trial call is in flight
-
-    @property
-    def state(self) -> str:
-        with self._lock:
-            if self._opened_at is None:
-                return "closed"
-            if self._trial or self._clock() - self._opened_at >= self.cooldown_s:
-                return "half-open"
-            return "open"
-
-    def before_call(self) -> None:
-        """Raise LLMUnavailable at once while open; admit a single trial once the cool-down is over."""
-        with self._lock:
-            if self._opened_at is None:
-                return
-            if self._trial or self._clock() - self._opened_at < self.cooldown_s:
-                raise LLMUnavailable("circuit open: the model endpoint failed repeatedly, cooling down")
-            self._trial = True
-
-    def succeeded(self) -> None:
-        with self._lock:
-            if self._opened_at is not None:  # the trial succeeded: start afresh
-                self._outcomes.clear()
-            else:
-                self._outcomes.append(False)
-            self._opened_at, self._trial = None, False
-
-    def failed(self) -> None:
-        with self._lock:
-            self._outcomes.append(True)
-            if self._trial or sum(self._outcomes) >= self.threshold:
-                self._opened_at, self._trial = self._clock(), False
 
 
 class LLM:
