@@ -79,6 +79,14 @@ def test_an_owners_reply_to_a_warning_withdraws_it_and_files_a_negative():
     assert [type(a) for a in again.actions] == [Whisper]  # answered once; the second owner is told so
 
 
+def test_an_owners_reply_in_english_works_the_same():
+    route, ctx = ModerationRoute(), make_ctx(language="en", rules=["No ads or promotion"])
+    first = say(route, ctx, ORANGES)
+    done = reply(route, ctx, warning_of(first), text="False alarm, she grows them herself")
+    assert done.kind == DecisionKind.COMMAND and "withdrawn" in done.actions[0].text
+    assert ctx.services.store.strikes("g1", "m1") == []
+
+
 def test_a_members_reply_changes_nothing():
     route, ctx = ModerationRoute(), make_ctx()
     first = say(route, ctx, ORANGES)
