@@ -24,7 +24,7 @@ from agent.store import Store, iso
 from agent.textnorm import compact
 
 REPLY_HOURS = 72  # a reply to a warning older than this is not matched to it
-MIN_OVERLAP = 6  # characters a quote must share with a warning: a cut-off quote still matches
+MIN_OVERLAP = 6  # a shorter quote matches no warning; a longer one cut off by WeChat still does
 _MENTION = patterns.compile(r"^\s*@(\S+?)[\s\u2005]")
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS moderation_warnings (
