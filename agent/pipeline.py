@@ -16,6 +16,7 @@ from typing import Callable, Protocol
 
 from agent import quoting
 from agent.channels.base import scrubbed
+from agent.clock import local
 from agent.events import Action, Decision, DecisionKind, Member, Message, Role, Say, Whisper
 from agent.llm.deadline import per_message as reply_deadline
 from agent.settings import GroupConfig, Settings
@@ -134,7 +135,7 @@ class Pipeline:
             log.info("dropped duplicate message %s", message.id)
             return None
         try:
-            message = self.with_role(self._bounded(_encodable(message)), group)
+            message = self.with_role(self._bounded(_encodable(on_clock(message, group))), group)
             recent = self._recent.setdefault(group.id, deque(maxlen=self._window))
             store = self.services.store
             with store.deciding():  # its strikes and gaps wait for the transaction below
@@ -255,3 +256,9 @@ def _encodable(message: Message) -> Message:
     except UnicodeEncodeError:
         return scrubbed(message)
     return message
+
+
+def on_clock(message: Message, group: GroupConfig) -> Message:
+    """The message stamped on its group's clock (agent.clock): every time read from it downstream,
+    shown or stored, is the group's wall time whatever the server's zone."""
+    return replace(message, ts=local(message.ts, group.timezone))

@@ -2,7 +2,6 @@
 (no knowledge base, no model), so they run beside a live bot in a second or two."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,9 +37,9 @@ def _open(config: Path, group: str | None) -> tuple[Settings, Store, list[GroupC
 
 
 def _today(group: GroupConfig):
-    from agent.analytics.days import local_day
+    from agent import clock
 
-    return local_day(datetime.now().astimezone(), group.timezone)
+    return clock.now(group.timezone).date()
 
 
 def show(s: Summary, group: GroupConfig, console: Console = out, llm=None) -> None:

@@ -3,19 +3,13 @@ Monday's figures and the new week's cohort, whatever the server's clock says."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-
-@lru_cache(maxsize=64)
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+from agent.clock import local
 
 
 def local_day(ts: datetime, tz: str) -> date:
-    """The calendar day of `ts` where the group lives. A naive `ts` is taken as the server's local
-    time, as the channels stamp it."""
-    return ts.astimezone(zone(tz)).date()
+    """The calendar day of `ts` where the group lives (agent.clock: a naive `ts` is its wall time)."""
+    return local(ts, tz).date()
 
 
 def week_start(day: date) -> date:

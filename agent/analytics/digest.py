@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 
 from agent import gaps
 from agent.analytics import charts, wording
-from agent.analytics.days import week_start, zone
+from agent.analytics.days import week_start
+from agent.clock import zone
 from agent.analytics.funnel import summary
 from agent.events import Action, SendImage, Whisper
 from agent.settings import GroupConfig, Settings

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from html import escape
 from pathlib import Path
 
-from agent import gaps
+from agent import clock, gaps
 from agent.analytics import charts, wording
 from agent.analytics.days import last_days
 from agent.analytics.funnel import Summary, summary
@@ -99,7 +99,7 @@ def write(store: Store, group: GroupConfig, out_dir: Path, today: date, days: in
     inbox = gaps.open_gaps(store, group.id)
     if screen is not None:
         inbox = screen.keep(group, inbox)
-    page = html(s, group, inbox, generated or datetime.now().astimezone())
+    page = html(s, group, inbox, generated or clock.now(group.timezone))
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"report-{group.id}-{today.isoformat()}.html"
     path.write_text(page, encoding="utf-8")
