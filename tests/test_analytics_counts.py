@@ -5,9 +5,9 @@ from datetime import date, datetime, timezone
 
 from agent.analytics import wording
 from agent.analytics.funnel import summary
-from agent.events import Decision, DecisionKind, Member, Message, Say
+from agent.events import Decision, DecisionKind, Member, Say
 from agent.store import Store
-from test_analytics_funnel import feed, Event, group, pipeline_for
+from test_analytics_funnel import Event, feed, group, pipeline_for
 from test_analytics_digest import PROMPTS
 
 TS = datetime(2025, 3, 5, 4, 0, tzinfo=timezone.utc)
