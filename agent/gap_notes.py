@@ -3,8 +3,10 @@
 The bot tells a member it passed their question to the owners only when this is on for the group
 (`gaps.notify_owners: batched`, and the group has owners): `tells_owners` decides both. The note goes
 the way case files go, a Whisper to each owner, at most once per `gaps.batch_minutes`, listing the
-open questions asked since the last note (near-duplicates merged, numbered for /answer). What was
-last noted is kept in the store, so a restart neither repeats a note nor loses a question.
+open questions asked since the last note (near-duplicates merged, numbered for /answer). Questions
+nobody was told about are screened (agent.analytics.inbox: what the knowledge answers now, chatter);
+the ones a member was told were passed on are all listed. What was last noted is kept in the store, so
+a restart neither repeats a note nor loses a question.
 """
 from __future__ import annotations
 
@@ -53,7 +55,10 @@ class GapNotes:
             return []
         fresh = [g for g in gaps.open_gaps(self.store, group.id) if max(g.gap_ids) > last["gap"]]
         if self.screen is not None:
-            fresh = self.screen.keep(group, fresh)
+            # a member who was told "passed to the owners" is: only silent gaps are screened
+            told = group.answer.unknown_reply_when_addressed
+            kept = set(self.screen.keep(group, [g for g in fresh if not (told and g.addressed)]))
+            fresh = [g for g in fresh if (told and g.addressed) or g in kept]
         self.store.put(key, {"gap": latest, "at": now.isoformat()})
         if not fresh:
             return []
