@@ -160,6 +160,7 @@ def test_kb_add_from_chat_is_answered_at_once_and_recorded_in_a_file(app):
     before = run(app, "冬训营的集合口令是什么？", member)
     assert before.kind != DecisionKind.ANSWER
     run(app, "/kb add 冬训营的集合口令是“晨风不息”，报口令领取号码布。", owner, ts=T0 + timedelta(minutes=1))
+    assert app.kb.ready(timeout=60)  # the search index is rebuilt off the message path
     after = run(app, "冬训营的集合口令是什么呀？", member, ts=T0 + timedelta(minutes=2))
     assert after.kind == DecisionKind.ANSWER and "晨风不息" in after.reply
     written = (app.settings.kb.knowledge_dir / "demo" / "added-in-chat.md").read_text(encoding="utf-8")
@@ -190,6 +191,7 @@ def test_gap_answered_by_an_owner_is_then_answered_for_members(app):
                ts=T0 + timedelta(minutes=7))
     told = [act for act in done.actions if isinstance(act, Say) and set(act.mentions) == {a, b}]
     assert told and "训练意外险" in told[0].text
+    assert app.kb.ready(timeout=60)  # the search index is rebuilt off the message path
     later = run(app, "跑团训练有意外险吗", c, ts=T0 + timedelta(minutes=9))
     assert later.kind == DecisionKind.ANSWER and "每年3月续保" in later.reply
     assert "#" not in run(app, "/gaps", owner, ts=T0 + timedelta(minutes=10)).reply

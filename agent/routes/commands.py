@@ -3,9 +3,9 @@
 Permission is a predicate on the sender's role, and the role comes from the contact id alone."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from agent.commands import handlers
+from agent.commands import bank, handlers
 from agent.commands.parse import Parsed, parse
 from agent.commands.understand import understand, worth_asking
 from agent.commands.specs import may_run
@@ -21,9 +21,18 @@ class Verdict:
     parsed: Parsed
 
 
+# natural phrasing is read on messages up to this long: a command said in words is a sentence or two,
+# and reading one costs per character (time phrases, names); longer text needs the slash form
+NATURAL_CHARS = 300
+
+
 def interpret(message: Message, group: GroupConfig) -> Verdict | None:
     """Parse and check permission, without running anything (the eval scores this too)."""
-    parsed = parse(message, group)
+    if len(message.text) <= NATURAL_CHARS:
+        parsed = parse(message, group)
+    else:  # a slash command keeps its whole argument; a long text is not read as a spoken command
+        parsed = parse(replace(message, text=message.text[:NATURAL_CHARS]), group)
+        parsed = parse(message, group) if parsed is not None and parsed.slash else None
     if parsed is None:
         return None
     return Verdict(parsed.spec.name, may_run(parsed.spec, message.sender.role), parsed)
@@ -31,6 +40,11 @@ def interpret(message: Message, group: GroupConfig) -> Verdict | None:
 
 class CommandRoute:
     name = "commands"
+
+    def warm(self) -> None:
+        """Embed the paraphrase banks now (about 5 s), not on the first message read as a command."""
+        bank.bank()
+        bank.fitted()
 
     def match(self, message: Message, ctx: Context) -> bool:
         return interpret(message, ctx.group) is not None or (ctx.services.llm is not None and worth_asking(message))

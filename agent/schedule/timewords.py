@@ -53,6 +53,8 @@ def cn_number(text: str) -> int:
 def find(text: str, now: datetime) -> When | None:
     """The first time phrase in `text`, resolved against `now` (an aware datetime, local zone)."""
     for m in _PHRASE.finditer(text):
+        if not m.group(0).strip():  # the pattern matches empty at every position; named groups cost a lot in re2
+            continue
         has_date = any(m[g] for g in ("y", "mo2", "rel", "wd"))
         has_time = bool(m["h"] or m["h2"])
         if not (has_date or has_time):
