@@ -6,31 +6,14 @@ import logging
 import sys
 from pathlib import Path
 
-from typing import TYPE_CHECKING, NoReturn
-
 import click
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
-from agent.options import CONFIG_HELP
-
-if TYPE_CHECKING:
-    from agent.settings import ConfigError, Settings
+from agent.cli_support import CONFIG_HELP, app_for, config_exit, err, settings_or_exit
 
 # Imported here: typer, rich and click only. Everything else is imported inside the command that uses it,
 # so `steward --help` and every `--help` stay fast (tests/test_cli_imports.py holds that).
-
-err = Console(stderr=True)
-
-
-def config_exit(exc: ConfigError) -> NoReturn:
-    """One plain line per problem (file: key: what is wrong), exit 2: an operator fixes it from that
-    line, and a script can tell a config error from a crash."""
-    for line in str(exc).splitlines():
-        typer.echo(f"Config error: {line}", err=True)
-    raise typer.Exit(2)
-
 
 class _Commands(TyperGroup):
     """Config errors end every command the same way, whichever stage finds them (loading the files,
@@ -51,18 +34,6 @@ class _Commands(TyperGroup):
 # doubles the time `steward --help` takes; the sub-apps do the same
 app = typer.Typer(cls=_Commands, help="群管家 Qun Steward: an offline-first assistant for WeChat group owners.",
                   no_args_is_help=True, rich_markup_mode=None)
-
-
-def settings_or_exit(config: Path) -> Settings:
-    from agent import envfile, logmask
-    from agent.settings import ConfigError, load_settings
-
-    envfile.load(config)
-    logmask.protect_environment()  # keys and tokens, from the environment or .env, never reach a log line
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        config_exit(exc)
 
 
 @app.callback()
@@ -126,19 +97,6 @@ def _mount() -> None:
 
 
 
-def _app_for(config: Path, group: str | None, ephemeral: bool = False):
-    from agent.app import build
-
-    settings = settings_or_exit(config)
-    gid = group or next(iter(settings.groups), None)
-    if gid not in settings.groups:
-        err.print(f"[red]No group {gid!r} in {settings.groups_dir}[/red] (have: {', '.join(settings.groups) or 'none'})")
-        raise typer.Exit(2)
-    built = build(settings, ephemeral=ephemeral)
-    built.sync_knowledge(progress=True)
-    return built, gid
-
-
 @app.command()
 def demo(
     group: str = typer.Option("demo", "--group", "-g", help="Group id from config/groups."),
@@ -148,7 +106,7 @@ def demo(
     """Play a scripted group conversation through the pipeline and print the transcript."""
     from agent.simulate import demo as play
 
-    built, gid = _app_for(config, group, ephemeral=True)  # a demo starts from a clean slate every time
+    built, gid = app_for(config, group, ephemeral=True)  # a demo starts from a clean slate every time
     try:
         play(built, gid, script)
     finally:
@@ -163,7 +121,7 @@ def chat(
     """A terminal group chat: type as a member and see the bot's decisions and replies."""
     from agent.simulate import chat as talk
 
-    built, gid = _app_for(config, group, ephemeral=True)  # strikes and gaps of a simulation are not real
+    built, gid = app_for(config, group, ephemeral=True)  # strikes and gaps of a simulation are not real
     try:
         talk(built, gid)
     finally:

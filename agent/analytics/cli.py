@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.options import CONFIG_HELP
+from agent.cli_support import CONFIG_HELP, settings_or_exit
 
 if TYPE_CHECKING:  # the rest loads inside the commands, so `steward --help` stays fast
     from agent.analytics.funnel import Summary
@@ -21,7 +21,6 @@ err = Console(stderr=True)
 
 
 def _open(config: Path, group: str | None) -> tuple[Settings, Store, list[GroupConfig]]:
-    from agent.cli import settings_or_exit  # late: agent.cli mounts this module
     from agent.store import Store
 
     settings = settings_or_exit(config)

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from agent.options import CONFIG_HELP
+from agent.cli_support import CONFIG_HELP, app_for, settings_or_exit
 
 if TYPE_CHECKING:
     from agent.channels.binding import RoomBook
@@ -86,7 +86,6 @@ def print_qr(payload: str, out=None) -> None:
 
 
 def _settings(config: Path) -> Settings:
-    from agent.cli import settings_or_exit
 
     return settings_or_exit(config)  # reads config/.env too, and masks its secrets in the logs
 
@@ -304,13 +303,12 @@ def sim(
 ):
     """The terminal group chat through the real WeChat client: python-wechaty talks gRPC to a puppet
     service on 127.0.0.1 that plays the group. Type as a member; /help lists the commands."""
-    from agent.cli import _app_for
 
     import asyncio
 
     from agent.channels.simulator import simulate
 
-    built, gid = _app_for(config, group, ephemeral=True)  # strikes and gaps of a simulation are not real
+    built, gid = app_for(config, group, ephemeral=True)  # strikes and gaps of a simulation are not real
     try:
         asyncio.run(simulate(built, gid))
     finally:

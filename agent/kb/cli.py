@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent.options import CONFIG_HELP
+from agent.cli_support import CONFIG_HELP, settings_or_exit
 
 kb_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)  # plain help: fast
 console = Console()
@@ -18,7 +18,6 @@ ConfigOpt = typer.Option(Path("config"), "--config", help=CONFIG_HELP)
 def open_kb(config_dir: Path):
     """The persisted knowledge base the bot uses, built from settings."""
     from agent.app import make_kb
-    from agent.cli import settings_or_exit
 
     settings = settings_or_exit(config_dir)
     return settings, make_kb(settings, settings.chroma_dir)

@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agent.cli_support import settings_or_exit
+
 if TYPE_CHECKING:  # loaded by the commands: `steward --help` stays fast
     from agent.settings import GroupConfig, Settings
 
@@ -23,12 +25,6 @@ train_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_
 console = Console()
 err = Console(stderr=True)
 ConfigOpt = typer.Option(Path("config"), "--config", help="Folder holding settings.yaml and groups/.")
-
-
-def _settings(config: Path) -> Settings:
-    from agent.cli import settings_or_exit  # late: agent.cli mounts this module
-
-    return settings_or_exit(config)
 
 
 def _name(settings: Settings, group_id: str, contact_id: str | None) -> str:
@@ -49,7 +45,7 @@ def cases(
     if open_only and closed_only:
         err.print("[red]--open and --closed exclude each other[/red] (give neither for all cases)")
         raise typer.Exit(2)
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     if not settings.db_path.exists():
         console.print(f"No cases yet: {settings.db_path} does not exist.")
         return
@@ -91,7 +87,7 @@ def rules_test(
     from agent.eval import load_group
     from agent.moderation.replay import by_article, read_rows, replay, score
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     if group is not None and group not in settings.groups:
         err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] (have: {', '.join(settings.groups) or 'none'})")
         raise typer.Exit(2)
@@ -253,7 +249,7 @@ def moderate(
 
     from agent.moderation.moderate import verdicts
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     if not settings.groups or (group is not None and group not in settings.groups):
         err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] (have: {', '.join(settings.groups) or 'none'})")
         raise typer.Exit(2)

@@ -7,7 +7,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from agent.options import CONFIG_HELP
+from agent.cli_support import CONFIG_HELP
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agent.cli_support import settings_or_exit
+
 console = Console()
 
 
@@ -22,7 +24,6 @@ def test(
 ):
     """Judge every message of a recorded chat for the theme guard; list the nudges it would send."""
     from agent import eval as evaluation
-    from agent.cli import settings_or_exit
     from agent.events import DecisionKind
 
     def preview(group):
