@@ -140,9 +140,23 @@ def test_fitting_is_deterministic_and_puts_the_cut_at_one_half(tmp_path):
     assert first.as_dict() == second.as_dict()
     first.save(tmp_path / "m.json")
     assert AnswerModel.from_dict(__import__("json").loads((tmp_path / "m.json").read_text())).as_dict() == first.as_dict()
-    n = calibrate.outcome(first, asked, 0.5)
+    n = calibrate.outcome(calibrate.decisions(first, asked), 0.5)
     assert n["right"] >= 70 and n["invented"] <= 2  # separable data: 0.5 is where the fitted cut lies
     assert "text" not in str(first.meta)
+
+
+def test_the_cut_is_set_on_groups_the_deciding_model_did_not_see():
+    from agent.answering import calibrate
+    from agent.answering.model import AnswerModel
+
+    asked = _asked(2)
+    decided = calibrate.out_of_fold(asked)
+    assert [e for e, _, _ in decided] == [a.expect for g in sorted({a.group for a in asked})
+                                           for a in asked if a.group == g]
+    first = next(a for a in asked if a.group == "g0")
+    without = AnswerModel(*calibrate._regressions([a for a in asked if a.group != "g0"]), {})
+    assert decided[0][1] == calibrate.decide(without, first)[0]
+    assert calibrate.decide(AnswerModel(*calibrate._regressions(asked), {}), first)[0] != decided[0][1]
 
 
 def test_a_held_out_model_is_used_only_inside_its_block():

@@ -161,3 +161,16 @@ def test_a_quoted_faq_answer_never_carries_the_next_question():
     for c in chunks:
         quoted = best_sentences(c.question, c.text, 3, heading=c.heading, whole_below=360).text
         assert not any(q.rstrip("？?") in quoted for q in questions), (c.question, quoted)
+
+
+def test_a_bold_line_of_its_own_titles_the_entry_below_it():
+    """FAQ entries titled by a bold line (a topic, no question mark) are one passage each: the next
+    title never ends up quoted as part of the entry above it."""
+    text = ("## 常见问题\n\n**导入的图发虚**\n把过滤改成最近邻。\n\n**导出到手机**\n先装好构建模板，再选平台。\n\n"
+            "**Storage abroad:**\n- Provider A, about 5 per TB.\n\n- **Note** plain bullet stays prose.\n")
+    chunks = chunk_text("g1", "engine.md", text, chunk_size=360, chunk_overlap=40)
+    by_q = {c.question: c.text for c in chunks}
+    assert by_q["导入的图发虚"] == "把过滤改成最近邻。"
+    assert by_q["导出到手机"].startswith("先装好构建模板")
+    abroad = by_q["Storage abroad"]
+    assert abroad.startswith("- Provider A") and "**Note** plain bullet" in abroad  # a bold list item stays

@@ -22,7 +22,7 @@ from agent import patterns
 SUFFIXES = (".md", ".markdown", ".txt")
 SEP = " › "
 # bump when the chunking logic changes, so every file is re-chunked on the next sync
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 _SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "!", "?", ";", "，", ",", " ", ""]
 _QUESTION = patterns.compile(
@@ -155,7 +155,8 @@ def _blocks(body: str) -> list[tuple[str, str]]:
     FAQ shapes: labelled lines (`Q：…` / `**问：…**` / `Question: …`, kept in the text as written),
     and, with the question kept only as metadata so a quote gives the answer: a bold question
     (`**能带朋友吗？** 可以…`), a list item that asks (`1. 能带朋友吗？` and its answer below or after
-    it), a short line ending in a question mark, and a table whose rows are question and answer."""
+    it), a short line ending in a question mark, a bold line of its own titling the lines below it
+    (a topic instead of a question), and a table whose rows are question and answer."""
     blocks: list[tuple[str, list[str]]] = [("", [])]
     lines = body.splitlines()
     i = 0
@@ -191,6 +192,9 @@ def _asked(line: str) -> tuple[str, str] | None:
     bold = _BOLD.match(rest)
     if bold and _ASKING.search(bold.group("bold")):
         return bold.group("bold").strip(), bold.group("rest").strip()
+    if bold and not item and not bold.group("rest") and len(bold.group("bold")) <= PLAIN_QUESTION:
+        # a bold line of its own titles the lines below it, as a heading would ("**Offsite storage**")
+        return bold.group("bold").strip().rstrip(":：").strip(), ""
     if item:
         found = _ASKED_PART.match(rest.replace("**", ""))
         return (found.group("q"), found.group("rest")) if found else None
