@@ -1,8 +1,6 @@
 """The answer route end to end: Chroma, the offline embedding, the real pipeline on the demo group."""
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from agent.channels.memory import MemoryChannel
 from agent.events import DecisionKind
 
