@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from agent.cli_support import CONFIG_HELP, settings_or_exit
 
@@ -63,12 +63,13 @@ def show(s: Summary, group: GroupConfig, console: Console = out, llm=None) -> No
     console.print(figures)
     if s.cohorts:
         weeks = max(len(c.retained) for c in s.cohorts)
-        cohorts = Table(w["week"], w["cohort_size"], *[f"+{n}" for n in range(weeks)], title=w["cohorts"])
+        cohorts = Table(w["week"], *[Column(h, justify="right") for h in (w["cohort_size"], *[f"+{n}" for n in range(weeks)])],
+                        title=w["cohorts"])
         for c in s.cohorts:
             cohorts.add_row(c.week.isoformat(), str(c.members), *map(str, c.retained))
         console.print(cohorts)
     if s.top:
-        top = Table(w["member"], w["messages"], title=w["top"])
+        top = Table(w["member"], Column(w["messages"], justify="right"), title=w["top"])  # names left, figures right
         for member, n in s.top:
             top.add_row(s.name(member), str(n))
         console.print(top)
