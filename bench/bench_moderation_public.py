@@ -10,7 +10,8 @@ with no LLM. Evaluation only: none of these sets is used to fit or tune anything
 - COLD test split: offensive = flagged abuse; F1. tg-spam eval split: spam recall (any violation) and
   the share of hams flagged. deepset prompt-injection test split: recall (any violation) and the share
   of benign prompts flagged.
-Also the classifier's mean cost per message (on top of the normalising every check shares).
+Also the classifier's mean cost per message: both of its models, the sentence embedding included (on
+top of the normalising every check shares).
 """
 from __future__ import annotations
 
@@ -86,9 +87,13 @@ def deepset(folder: Path, group) -> dict:
 
 def classifier_cost(texts: list[str]) -> float:
     """Mean milliseconds the classifier adds per message: scoring the normalised text the detectors
-    already hold (normalising is shared with every other check, so it is not counted here)."""
+    already hold (normalising is shared with every other check, so it is not counted here); no
+    embedding is reused from the runs before."""
+    from agent.kb import embeddings
+
     model = classifier.shipped()
     normalised = [classifier.normal(t) for t in texts]
+    embeddings._one.cache_clear()
     start = time.perf_counter()
     for t in normalised:
         model.scores_normal(t)

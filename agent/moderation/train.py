@@ -10,8 +10,11 @@ Inputs (shared/datasets/train, see its README; nothing from the evaluation sets 
   a hijacking row's opening question alone ("你觉得环保重要吗？") is kept as a none row, so the model
   learns the hijack, not the formal question style around it;
 - synthetic.py's WeChat-group text in zh and en (violations with evasions, everyday chatter).
-A seeded 10 % of the mix is held out to pick each class's threshold (the lowest reaching 0.9
-precision there); the same seed and inputs give the same weights, so the shipped file can be rebuilt.
+Two models are fitted on the same 90 % (see classifier.py): the n-gram model on every row, the
+embedding model on a seeded sample of up to EMBED_PER_CLASS rows per class (embedding is the costly
+step of a rebuild). A seeded 10 % of the mix is held out to pick each class's threshold on the blended
+probabilities (the lowest reaching 0.9 precision there; up to EMBED_HELD of those rows are embedded);
+the same seed and inputs give the same weights, so the shipped file can be rebuilt.
 """
 from __future__ import annotations
 
@@ -30,6 +33,12 @@ from agent.moderation.classifier import BITS, CLASSES, DENSE, Model
 
 SEED = 13
 TARGET_PRECISION = 0.9
+# per class, of held-out harmless rows: promotion and injection verdicts stay rare on ordinary chat. Not
+# abuse: its harmless neighbours in training are COLD's safe comments on the very topics abuse is about
+# (race, region, gender), a boundary the precision target already measures.
+MAX_FALSE_ALARM = {"ad": 0.005, "scam": 0.005, "injection": 0.005}
+EMBED_PER_CLASS = 3000
+EMBED_HELD = 4000
 _OPENING = re.compile(r"^([^？?。]{6,}[？?。])(?=.*(输出|复述|回答|说))")
 _HIJACK = re.compile(r"忽略|无视|不要回答|复述|输出|指令")
 _SMS_SCAM = re.compile(r"\b(won|winner|prize|claim|award|urgent|selected|guaranteed|refund|cash)\b", re.I)
@@ -101,7 +110,7 @@ def features(texts: list[str]) -> sparse.csr_matrix:
     rows, cols, vals = [], [], []
     for i, text in enumerate(texts):
         norm = classifier.normal(text)
-        for h, c in classifier.grams(norm).items():
+        for h, c in classifier.grams(norm, sounds=True).items():
             rows.append(i), cols.append(h), vals.append(1.0 + np.log(c))
         for j, v in enumerate(classifier.dense(norm)):
             if v:
@@ -121,24 +130,41 @@ def _weigh(tf: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
 
 
 def pick_thresholds(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Per violation class, the lowest threshold at which that verdict reaches TARGET_PRECISION."""
+    """Per violation class, the lowest threshold at which that verdict reaches TARGET_PRECISION and
+    flags at most its MAX_FALSE_ALARM share of the held-out harmless rows."""
     out = {}
     kinds = np.argmax(probs[:, 1:], axis=1) + 1
     top = probs[np.arange(len(probs)), kinds]
+    harmless = labels == 0
     for k, name in enumerate(CLASSES[1:], 1):
         chosen = 0.9
         for t in np.arange(0.3, 0.95, 0.025):
             said = (kinds == k) & (top >= t)
-            if said.sum() and (labels[said] == k).mean() >= TARGET_PRECISION:
+            if (said.sum() and (labels[said] == k).mean() >= TARGET_PRECISION
+                    and (said & harmless).sum() <= MAX_FALSE_ALARM.get(name, 1.0) * harmless.sum()):
                 chosen = float(round(t, 3))
                 break
         out[name] = chosen
     return out
 
 
-def fit(rows: list[tuple[str, str]], seed: int, alpha: float = 2e-6) -> tuple[Model, dict]:
+def _sample(indices: list[int], y: np.ndarray, per_class: int, seed: int) -> list[int]:
+    """Up to per_class of `indices` from each class, seeded, in their original order."""
+    shuffled = list(indices)
+    random.Random(seed).shuffle(shuffled)
+    taken: dict[int, int] = {}
+    keep = set()
+    for i in shuffled:
+        if taken.get(y[i], 0) < per_class:
+            taken[y[i]] = taken.get(y[i], 0) + 1
+            keep.add(i)
+    return [i for i in indices if i in keep]
+
+
+def fit(rows: list[tuple[str, str]], seed: int, alpha: float = 2e-6, embed_per_class: int = EMBED_PER_CLASS,
+        embed_held: int = EMBED_HELD) -> tuple[Model, dict]:
     """Fit on 90 % of rows, pick thresholds and report on the seeded other 10 %."""
-    from sklearn.linear_model import SGDClassifier
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
 
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
@@ -152,12 +178,20 @@ def fit(rows: list[tuple[str, str]], seed: int, alpha: float = 2e-6) -> tuple[Mo
     x = _weigh(tf, idf)
     lr = SGDClassifier(loss="log_loss", alpha=alpha, max_iter=20, tol=None, class_weight="balanced", random_state=seed)
     lr.fit(x[train], y[train])
-    probs = lr.predict_proba(x[held])
+    norms = [classifier.normal(text) for text, _ in rows]
+    sample = _sample(train, y, embed_per_class, seed)
+    by_vector = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
+    by_vector.fit(classifier.embeddings([norms[i] for i in sample]), y[sample])
+    held = held[:embed_held]
+    model = Model(idf, lr.coef_.T.copy(), lr.intercept_, {}, {"sounds": True, "blend": classifier.BLEND},
+                  by_vector.coef_.T.copy(), by_vector.intercept_.copy())
+    probs = (classifier.BLEND * lr.predict_proba(x[held])
+             + (1 - classifier.BLEND) * model.embed_probs(classifier.embeddings([norms[i] for i in held])))
     thresholds = pick_thresholds(probs, y[held])
     report = _report(probs, y[held], thresholds)
-    meta = {"seed": seed, "rows": len(rows), "held_out": report,
+    meta = {**model.meta, "seed": seed, "rows": len(rows), "embedded_rows": len(sample), "held_out": report,
             "by_label": {k: sum(1 for _, label in rows if label == k) for k in CLASSES}}
-    return Model(idf, lr.coef_.T.copy(), lr.intercept_, thresholds, meta), report
+    return Model(idf, model.weights, model.intercept, thresholds, meta, model.embed_weights, model.embed_intercept), report
 
 
 def _report(probs: np.ndarray, labels: np.ndarray, thresholds: dict[str, float]) -> dict:
