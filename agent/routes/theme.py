@@ -1,10 +1,11 @@
-"""The catch-all route: social glue is ignored; off-topic drift is judged on every message and
-nudged only when the drift policy allows. Every message that reaches it gets a Decision."""
+"""The catch-all route: social glue is ignored (a bare reaction inside off-topic talk is part of that
+talk); off-topic drift is judged on every message and nudged only when the drift policy allows.
+Every message that reaches it gets a Decision."""
 from __future__ import annotations
 
 from agent.events import Decision, DecisionKind, Message, Say
 from agent.pipeline import Context
-from agent.theme.glue import content, is_glue
+from agent.theme.glue import content, is_glue, is_reaction
 from agent.theme.judge import ThemeJudge, cutoff, recent_texts
 from agent.theme.nudge import compose
 from agent.theme.policy import follows_drift, should_nudge
@@ -23,17 +24,20 @@ class ThemeRoute:
 
     def handle(self, message: Message, ctx: Context) -> Decision:
         if is_glue(message):
-            return Decision(DecisionKind.IGNORE, message.id, self.name, detail={"glue": True})
-        judge: ThemeJudge = self.judges(ctx.group.id)
-        policy = ctx.group.theme_policy
-        before = recent_texts(message.ts, ctx.recent)
-        j = judge.judge(message.text, before)
-        offtopic, inherited = j.probability >= cutoff(policy.margin), False
-        if not offtopic and j.probability >= cutoff(policy.reply_margin) and len(content(message.text)) <= SHORT_REPLY:
-            offtopic = inherited = follows_drift(message, ctx.group, ctx.recent)  # a reply takes its talk's topic
-        detail = {"offtopic_score": round(j.probability, 3), "lean": round(j.lean, 3)}
-        if not offtopic:
-            return Decision(DecisionKind.IGNORE, message.id, self.name, detail=detail)
+            if not (is_reaction(message) and follows_drift(message, ctx.group, ctx.recent)):
+                return Decision(DecisionKind.IGNORE, message.id, self.name, detail={"glue": True})
+            offtopic, inherited, detail = True, True, {"glue": True}  # "+1" to off-topic talk
+        else:
+            judge: ThemeJudge = self.judges(ctx.group.id)
+            policy = ctx.group.theme_policy
+            before = recent_texts(message.ts, ctx.recent)
+            j = judge.judge(message.text, before)
+            offtopic, inherited = j.probability >= cutoff(policy.margin), False
+            if not offtopic and j.probability >= cutoff(policy.reply_margin) and len(content(message.text)) <= SHORT_REPLY:
+                offtopic = inherited = follows_drift(message, ctx.group, ctx.recent)  # a reply takes its talk's topic
+            detail = {"offtopic_score": round(j.probability, 3), "lean": round(j.lean, 3)}
+            if not offtopic:
+                return Decision(DecisionKind.IGNORE, message.id, self.name, detail=detail)
         send, why_not = should_nudge(message, ctx.group, ctx.recent, ctx.services.store)
         detail |= {"inherited": inherited, "nudged": send, "suppressed": why_not}
         actions, calls, used = [], 0, 0
