@@ -152,7 +152,11 @@ class Judgement:
 
 
 def _top(sims: np.ndarray, k: int) -> float:
-    return float(np.sort(sims)[-k:].mean()) if len(sims) else 0.0
+    """The mean of the k largest (all of them if fewer), 0 for none."""
+    if not len(sims):
+        return 0.0
+    k = min(k, len(sims))
+    return float(np.partition(sims, len(sims) - k)[-k:].mean())
 
 
 class ThemeJudge:
@@ -177,17 +181,19 @@ class ThemeJudge:
         world = np.vstack([self.on_vecs, self.kb_vecs])
         keep = (seed_vecs @ world.T).max(axis=1) < seed_overlap
         self.seed_vecs = seed_vecs[keep]
-        self.seeds_dropped = [s for (_, _, s), k in zip(bank, keep) if not k]
         # the background topics the description itself names as off-topic (by a word of their label)
         words = sorted({(label, w) for _, label, _ in bank for w in _LABEL_SPLIT.split(label) if w})
         named = set()
         if len(self.off_vecs):
             sims = (embed([w for _, w in words]) @ self.off_vecs.T).max(axis=1)
             named = {label for (label, _), x in zip(words, sims) if x >= DECLARED}
-        self.declared_vecs = self.seed_vecs[[label in named for (_, label, _), k in zip(bank, keep) if k]]
+        self.declared = np.flatnonzero([label in named for (_, label, _), k in zip(bank, keep) if k])
         # nearest-anchor vote: world anchors 0, chatter anchors 1
+        # (one product per message: on, knowledge, off-topic items and background seeds, in this order)
         self.anchor_vecs = np.vstack([world, self.off_vecs, self.seed_vecs])
         self.anchor_bg = np.r_[np.zeros(len(world)), np.ones(len(self.off_vecs) + len(self.seed_vecs))]
+        ends = np.cumsum([len(self.on_vecs), len(self.kb_vecs), len(self.off_vecs), len(self.seed_vecs)])
+        self._parts = tuple(slice(a, b) for a, b in zip((0, *ends[:-1]), ends))
         self.theme_vecs = embed([t for t in (group.theme, group.description) if t])
         self._memo: dict[str, dict[str, float]] = {}
         self._restates: dict[str, float] = {}
@@ -208,18 +214,15 @@ class ThemeJudge:
         if text in self._memo:
             return self._memo[text]
         body = _CODES.sub(" ", text).strip() or text
-        vec = embed([body])[0]
-        kb = self.kb_vecs @ vec
-        seeds = self.seed_vecs @ vec
-        anchors = self.anchor_vecs @ vec
-        nearest = np.argsort(anchors)[-NEIGHBOURS:]
+        anchors = self.anchor_vecs @ embed([body])[0]
+        on, kb, off, seeds = (anchors[part] for part in self._parts)
+        k = min(NEIGHBOURS, len(anchors))
+        nearest = np.argpartition(anchors, len(anchors) - k)[-k:]
         words = content_tokens(body)
         q = shape(body)
         m = {
-            "on": float((self.on_vecs @ vec).max()) if len(self.on_vecs) else 0.0,
-            "kb_top": _top(kb, 3), "kb_max": _top(kb, 1),
-            "off_desc": _top(self.off_vecs @ vec, 1),
-            "declared": _top(self.declared_vecs @ vec, 1),
+            "on": _top(on, 1), "kb_top": _top(kb, 3), "kb_max": _top(kb, 1), "off_desc": _top(off, 1),
+            "declared": _top(seeds[self.declared], 1),
             "seed": _top(seeds, 1), "seed_top": _top(seeds, 3),
             "near_bg": float(self.anchor_bg[nearest].mean()),
             "kb_words": sum(w in self.kb_words for w in words) / len(words) if words else 0.0,
