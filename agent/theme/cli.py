@@ -45,7 +45,7 @@ def test(
             nudges += would
             if not (off or all_messages):
                 continue
-            verdict = "glue" if d.detail.get("glue") else "OFF-TOPIC" if off else "on-topic"
+            verdict = "OFF-TOPIC" if off else "glue" if d.detail.get("glue") else "on-topic"
             policy = "→ would nudge" if would else d.detail.get("suppressed", "")
             table.add_row(row["id"], group.name_of(row["sender"]), row["text"][:60], verdict,
                           str(d.detail.get("offtopic_score", "")), policy)
