@@ -69,3 +69,21 @@ def test_a_kicked_case_flags_its_look_alike_that_was_only_a_hint_before(case_app
     again = send(app, GYM_AGAIN, second, T0 + timedelta(hours=1))
     assert again.kind == DecisionKind.VIOLATION and again.violation.kind == "ad"
     assert "owners' example" in again.violation.reason and again.confidence >= 0.6
+
+
+def test_an_owners_false_alarm_addressed_to_the_bot_is_feedback_not_a_command(app):
+    """"@bot 误判了" quoting the warning reaches moderation even where the command banks would read the
+    short text as an owner command; a slash command quoting a warning is still a command."""
+    group = app.settings.groups["demo"]
+    owner, first = group.owners[0].id, group.members[0].id
+    warned = warning(send(app, GYM, first, T0))
+    assert warned is not None
+    quote = f"@{group.name_of(first)}\u2005{warned.text}"
+    at = T0 + timedelta(minutes=1)
+    message = Message("fb-addressed", "demo", Member(owner, group.name_of(owner)), "误判了", at, quote=quote, to_bot=True)
+    done = app.pipeline.dispatch(message)
+    assert done.kind == DecisionKind.COMMAND and done.route == "moderation"
+    assert app.store.strikes("demo", first) == []
+    slash = Message("fb-slash", "demo", Member(owner, group.name_of(owner)), "/help", at + timedelta(minutes=1),
+                    quote=quote, to_bot=True)
+    assert app.pipeline.dispatch(slash).route == "commands"

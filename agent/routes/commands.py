@@ -10,6 +10,7 @@ from agent.commands.parse import Parsed, parse
 from agent.commands.understand import understand, worth_asking
 from agent.commands.specs import may_run
 from agent.events import Decision, DecisionKind, Message, Say
+from agent.moderation import replies
 from agent.pipeline import Context
 from agent.settings import GroupConfig
 
@@ -47,7 +48,10 @@ class CommandRoute:
         bank.fitted()
 
     def match(self, message: Message, ctx: Context) -> bool:
-        return interpret(message, ctx.group) is not None or (ctx.services.llm is not None and worth_asking(message))
+        verdict = interpret(message, ctx.group)
+        if replies.is_dismissal(message) and (verdict is None or not verdict.parsed.slash):
+            return False  # an owner calling a quoted warning a false alarm: moderation's feedback, not a command
+        return verdict is not None or (ctx.services.llm is not None and worth_asking(message))
 
     def handle(self, message: Message, ctx: Context) -> Decision | None:
         verdict, used = interpret(message, ctx.group), 0
