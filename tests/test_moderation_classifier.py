@@ -17,8 +17,19 @@ def test_the_shipped_model_is_small_and_complete():
     assert classifier.MODEL_PATH.stat().st_size <= 20 * 1024 * 1024
     model = classifier.shipped()
     assert set(model.thresholds) == set(classifier.CLASSES[1:])
+    assert model.embed_weights is not None and model.embed_weights.shape == (512, len(classifier.CLASSES))
+    assert model.meta["sounds"] and model.meta["blend"] == classifier.BLEND
     scores = model.scores("周六几点集合")
     assert set(scores) == set(classifier.CLASSES) and abs(sum(scores.values()) - 1) < 1e-6
+
+
+def test_a_homophone_reads_as_the_word_in_the_syllable_view():
+    def syllables(text):
+        with_sounds, without = classifier.grams(text, sounds=True), classifier.grams(text, sounds=False)
+        return {h: c for h, c in with_sounds.items() if c != without.get(h)}
+
+    assert syllables("加薇信聊") == syllables("加微信聊") != {}
+    assert syllables("加薇信聊") != syllables("周六集合")
 
 
 def test_the_generator_is_deterministic_and_covers_every_label():
@@ -74,6 +85,7 @@ def test_a_rebuild_on_the_same_inputs_gives_the_same_model(tmp_path):
     second, again = train.fit(train.sources(DATASETS, train.Caps.small(), train.SEED), train.SEED)
     assert report == again and first.thresholds == second.thresholds
     assert np.array_equal(first.weights, second.weights)
+    assert first.embed_weights is not None and np.array_equal(first.embed_weights, second.embed_weights)
     first.save(tmp_path / "m.npz")
     loaded = classifier.Model.load(tmp_path / "m.npz")
     for text in PROBES:  # the file stores float32: the same scores to rounding
