@@ -186,6 +186,7 @@ class KBSettings(_Strict):
     chunk_overlap: int = Field(default=40, ge=0)
     collection: str = "knowledge"
     domain_words: list[str] = []  # extra words for jieba (e.g. 公众号, 服务号)
+    max_file_mb: float = Field(default=2.0, gt=0)  # a larger knowledge file is skipped with a warning, never read
 
 
 class RetrievalSettings(_Strict):

@@ -46,7 +46,7 @@ def sync(config: Path = ConfigOpt) -> None:
 def _print_report(root: Path, report) -> None:
     console.print(f"[bold]{root}[/]: {report}")
     for label, files in (("added", report.added), ("updated", report.updated), ("removed", report.removed),
-                         ("[yellow]skipped, not text[/]", report.skipped)):
+                         ("[yellow]skipped[/]", report.skipped)):
         for f in files:
             console.print(f"  {label}: {escape(f)}")
 

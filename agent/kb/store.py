@@ -34,7 +34,6 @@ BATCH = 128  # records per embedding call / upsert
 DENSE_CANDIDATES = 400  # records (chunks and units) a dense query returns
 RRF_K = 10
 UNIT_MARK = ":"  # unit record id = chunk id + mark + n, so a dense hit maps back without metadata
-PROGRESS_MIN_FILES = 20
 # a background rebuild waits this long: the messages right after a change do not share the CPU with
 # it, and a burst of changes (several /kb add) is mostly rebuilt once
 SETTLE_S = 0.5
@@ -45,7 +44,7 @@ class SyncReport:
     added: list[str] = field(default_factory=list)  # "scope/file"
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # "scope/file: why", files that are not text
+    skipped: list[str] = field(default_factory=list)  # "scope/file: why": not text, or too large
     unchanged: int = 0
     chunks: int = 0  # chunks embedded and written
     seconds: float = 0.0
@@ -125,7 +124,7 @@ class KnowledgeBase:
     def __init__(self, client: ClientAPI, embedding_function: EmbeddingFunction, *,
                  collection: str = "knowledge", domain_words: list[str] | tuple[str, ...] = (),
                  chunk_size: int = 360, chunk_overlap: int = 40, rrf_k: int = RRF_K,
-                 dense_weight: float = 1.0, bm25_weight: float = 1.5):
+                 dense_weight: float = 1.0, bm25_weight: float = 1.5, max_file_mb: float = 2.0):
         if len(collection) < 3:
             raise ValueError(f"collection name {collection!r}: Chroma needs at least 3 characters")
         self.ef = embedding_function
@@ -137,6 +136,8 @@ class KnowledgeBase:
         self.chunk_size, self.chunk_overlap = chunk_size, chunk_overlap
         self.chunker = chunker_signature(chunk_size, chunk_overlap)
         self.rrf_k, self.dense_weight, self.bm25_weight = rrf_k, dense_weight, bm25_weight
+        # a file past this is skipped unread: embedding 30 MB would take hours and gigabytes
+        self.max_file_bytes = int(max_file_mb * 1024 * 1024)
         self.folders: dict[str, Path] = {}  # scope -> folder, remembered from sync for add_entry
         self._cache: dict[tuple[str, ...], _ScopeSet] = {}
         self.version = 0  # bumped by every sync that changed something: caches built on the index key on it
@@ -175,19 +176,22 @@ class KnowledgeBase:
                     for rel, path in knowledge_files(Path(folder)).items()]
             pending: list[tuple[tuple, set[str]]] = []  # record, ids it replaces
             for scope, rel, path in self._progress(work, progress):
+                old = stored.pop((scope, rel), None)
+                size = path.stat().st_size
+                if size > self.max_file_bytes:
+                    self._skip(report, stored, scope, rel, path, old,
+                               f"{size / 2**20:.1f} MB is over kb.max_file_mb ({self.max_file_bytes / 2**20:g} MB); "
+                               "split it or raise the limit")
+                    continue
                 data = path.read_bytes()
                 digest = file_hash(data)
-                old = stored.pop((scope, rel), None)
                 if old is not None and old.current(digest, self.chunker):
                     report.unchanged += 1
                     continue
                 try:
                     text = decode(data)
                 except NotText as exc:
-                    if old is not None:  # its old chunks go below, as a removed file's do
-                        stored[(scope, rel)] = old
-                    report.skipped.append(f"{scope}/{rel}: {exc}")
-                    log.warning("knowledge file %s skipped: %s", path, exc)
+                    self._skip(report, stored, scope, rel, path, old, str(exc))
                     continue
                 chunks = chunk_text(scope, rel, text, self.chunk_size, self.chunk_overlap, digest)
                 records = _records(chunks, self.chunker)
@@ -225,6 +229,16 @@ class KnowledgeBase:
         report.seconds = time.perf_counter() - start
         return report
 
+    @staticmethod
+    def _skip(report: SyncReport, stored: dict, scope: str, rel: str, path: Path, old: _Stored | None,
+              why: str) -> None:
+        """A file sync will not index: named in the report and the log; its old chunks go, as a
+        removed file's do."""
+        if old is not None:
+            stored[(scope, rel)] = old
+        report.skipped.append(f"{scope}/{rel}: {why}")
+        log.warning("knowledge file %s skipped: %s", path, why)
+
     def _write(self, pending: list[tuple[tuple, set[str]]]) -> None:
         """Embed and upsert new records first (in slices of BATCH), then delete what they replace:
         a crash in between leaves a file marked incomplete (mixed hashes or a short count), never a
@@ -243,7 +257,7 @@ class KnowledgeBase:
 
     @staticmethod
     def _progress(work: list, show: bool):
-        if not show or len(work) < PROGRESS_MIN_FILES:
+        if not show or not work:
             return work
         from rich.progress import track
 
