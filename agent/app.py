@@ -197,7 +197,8 @@ def make_kb(settings: Settings, chroma_dir: Path) -> KnowledgeBase:
     client = chromadb.PersistentClient(path=str(chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
     return KnowledgeBase(client, USEEmbeddingFunction(), collection=settings.kb.collection,
                          domain_words=settings.kb.domain_words, chunk_size=settings.kb.chunk_size,
-                         chunk_overlap=settings.kb.chunk_overlap, rrf_k=settings.retrieval.rrf_k)
+                         chunk_overlap=settings.kb.chunk_overlap, rrf_k=settings.retrieval.rrf_k,
+                         max_file_mb=settings.kb.max_file_mb)
 
 
 def build(settings: Settings, *, ephemeral: bool = False) -> App:
