@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 128  # records per embedding call / upsert
 DENSE_CANDIDATES = 400  # records (chunks and units) a dense query returns
+IN_MEMORY_RECORDS = 20_000  # up to this many records (40 MB of vectors) dense search runs in memory
 RRF_K = 10
 UNIT_MARK = ":"  # unit record id = chunk id + mark + n, so a dense hit maps back without metadata
 # a background rebuild waits this long: the messages right after a change do not share the CPU with
@@ -85,6 +86,10 @@ class _ScopeSet:
     position: dict[str, int]
     records: int  # chunks and units, the candidates of a dense query
     built_at: tuple[int, int]  # (index version, jieba words epoch) it was built from
+    # every record's vector and its chunk's position, when the index is small enough to hold them:
+    # an exact dot product then replaces a Chroma query (0.1 ms against 9 ms a question here)
+    vectors: np.ndarray | None = None
+    owners: np.ndarray | None = None
 
 
 @dataclass
@@ -320,10 +325,17 @@ class KnowledgeBase:
         """Read the scopes' chunks and index them, then swap the result in, unless a newer one is there."""
         with self._index_lock:
             built_at = self._current()  # read first: a sync during the build leaves the set stale, not wrong
-        got = self.collection.get(where=_scope_filter(key), include=["documents", "metadatas"])
+        held = self.collection.count() <= IN_MEMORY_RECORDS
+        got = self.collection.get(where=_scope_filter(key),
+                                  include=["documents", "metadatas", *(["embeddings"] if held else [])])
         rows = [(i, m, t) for i, m, t in zip(got["ids"], got["metadatas"], got["documents"])
                 if m.get("kind") == "chunk"]
         ids, metas, texts = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+        position = {c: i for i, c in enumerate(ids)}
+        vectors = owners = None
+        if held and len(got["ids"]):
+            vectors = np.asarray(got["embeddings"], dtype=np.float32)
+            owners = np.array([position.get(rid.split(UNIT_MARK)[0], -1) for rid in got["ids"]], dtype=np.int64)
         headed = [f"{m.get('heading', '')}\n{m.get('question', '')}\n{t}" for m, t in zip(metas, texts)]
         parsed = []
         for i, m, t, h in zip(ids, metas, texts, headed):
@@ -344,8 +356,8 @@ class KnowledgeBase:
         kept = set(ids)
         for gone in [i for i, p in self._parsed.items() if p.scope in key and i not in kept]:
             self._parsed.pop(gone, None)
-        built = _ScopeSet(ids, metas, texts, LexicalIndex(headed, terms), {c: i for i, c in enumerate(ids)},
-                          records=len(got["ids"]), built_at=built_at)
+        built = _ScopeSet(ids, metas, texts, LexicalIndex(headed, terms), position, records=len(got["ids"]),
+                          built_at=built_at, vectors=vectors, owners=owners)
         with self._index_lock:
             cached = self._cache.get(key)
             if cached is None or cached.built_at <= built_at:
@@ -375,14 +387,7 @@ class KnowledgeBase:
         if not view.ids or not query.strip():
             return []
         qvec = np.asarray(self.ef([clean_query(query) or query]), dtype=np.float32)
-        got = self.collection.query(query_embeddings=qvec, n_results=min(view.records, DENSE_CANDIDATES),
-                                    where=_scope_filter(tuple(sorted(set(scopes)))),
-                                    include=["distances"])
-        dense: dict[int, float] = {}  # chunk position -> best similarity of its records
-        for rid, dist in zip(got["ids"][0], got["distances"][0]):
-            i = view.position.get(rid.split(UNIT_MARK)[0])
-            if i is not None and i not in dense:  # results come best first
-                dense[i] = max(0.0, 1.0 - dist)
+        dense = self._dense(view, qvec, scopes)  # chunk position -> best similarity of its records
         qtokens = query_tokens(query)
         bm25 = view.lexical.scores(qtokens)
         bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable") if bm25[i] > 0]
@@ -393,6 +398,26 @@ class KnowledgeBase:
                 vecs = self.collection.get(ids=[view.ids[i]], include=["embeddings"])["embeddings"]
                 dense[i] = max(0.0, float(np.dot(qvec[0], vecs[0]))) if len(vecs) else 0.0
         return [self._hit(view, i, dense[i], float(bm25[i]), fused[i], qtokens) for i in top]
+
+    def _dense(self, view: _ScopeSet, qvec: np.ndarray, scopes: list[str]) -> dict[int, float]:
+        """Chunk position -> cosine similarity of its best record, over the best DENSE_CANDIDATES
+        records: exact in memory when the scope set holds its vectors, else Chroma's HNSW query."""
+        dense: dict[int, float] = {}
+        if view.vectors is not None:
+            sims = view.vectors @ qvec[0]
+            best = np.argsort(-sims, kind="stable")[:DENSE_CANDIDATES]
+            for r in best:
+                i = int(view.owners[r])
+                if i >= 0 and i not in dense:
+                    dense[i] = max(0.0, float(sims[r]))
+            return dense
+        got = self.collection.query(query_embeddings=qvec, n_results=min(view.records, DENSE_CANDIDATES),
+                                    where=_scope_filter(tuple(sorted(set(scopes)))), include=["distances"])
+        for rid, dist in zip(got["ids"][0], got["distances"][0]):
+            i = view.position.get(rid.split(UNIT_MARK)[0])
+            if i is not None and i not in dense:  # results come best first
+                dense[i] = max(0.0, 1.0 - dist)
+        return dense
 
     @staticmethod
     def _hit(view: _ScopeSet, i: int, dense: float, bm25: float, rrf: float, qtokens: list[str]) -> Hit:

@@ -49,10 +49,15 @@ class ModerationRoute:
         return self._floods[key]
 
     def warm(self) -> None:
-        """Load the URL extractor's TLD list now rather than on the first member message."""
+        """Load the URL extractor's TLD list, the normaliser's tables and the classifier now rather
+        than on the first member message (about 0.6 s here)."""
+        from agent.moderation import classifier
         from agent.moderation.links import find_links
+        from agent.textnorm import normalize
 
         find_links("warm.example.org")
+        normalize("warm 预热")
+        classifier.shipped()
 
     def match(self, message: Message, ctx: Context) -> bool:
         """Group messages only: what a member tells the bot privately breaks no group rule."""
