@@ -168,8 +168,8 @@ class Pipeline:
         text, quote = message.text, message.quote
         if len(text) <= limit and (quote is None or len(quote) <= limit):
             return message
-        return replace(message, text=_head_and_tail(text, limit),
-                       quote=None if quote is None else _head_and_tail(quote, limit))
+        return replace(message, text=head_and_tail(text, limit),
+                       quote=None if quote is None else head_and_tail(quote, limit))
 
     def _decide(self, message: Message, ctx: Context) -> Decision:
         """Route the message; then a muted group hears nothing but commands, and a private chat's
@@ -239,7 +239,8 @@ class Pipeline:
         return Decision(DecisionKind.IGNORE, message.id, route="ignore")
 
 
-def _head_and_tail(text: str, limit: int) -> str:
+def head_and_tail(text: str, limit: int) -> str:
+    """At most about `limit` characters: the text's start and end, or the whole text if it is short."""
     if len(text) <= limit:
         return text
     half = (limit - 3) // 2

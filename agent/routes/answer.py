@@ -14,6 +14,7 @@ from agent.moderation import is_muted
 from agent.events import Decision, DecisionKind, Kind, Message, Say, Source
 from agent.pipeline import Context
 from agent.theme.glue import is_glue
+from agent.routes.theme import judged
 from agent.theme.judge import recent_texts
 from agent.theme.policy import follows_drift
 
@@ -30,8 +31,10 @@ class AnswerRoute:
         self.writer = writer  # AnswerWriter when a model is configured; None = quote the knowledge
 
     def warm(self) -> None:
-        """Load the word statistics used for coverage before the first question arrives."""
+        """Load the word statistics used for coverage and the question cues before the first
+        question arrives."""
         rarity("问题")
+        shape("预热一下可以吗？")
 
     def match(self, message: Message, ctx: Context) -> bool:
         if message.kind != Kind.TEXT or is_glue(message):
@@ -103,8 +106,9 @@ class AnswerRoute:
     def _offtopic(self, message: Message, ctx: Context) -> bool:
         if self.theme_judges is None:
             return False
-        before = recent_texts(message.ts, ctx.recent)  # the talk just before, as the theme route weighs it
-        return self.theme_judges(ctx.group.id).is_offtopic(message.text, before, ctx.group.theme_policy.margin)
+        # the message and the talk just before it, as the theme route weighs them
+        text, before = judged(message.text, recent_texts(message.ts, ctx.recent))
+        return self.theme_judges(ctx.group.id).is_offtopic(text, before, ctx.group.theme_policy.margin)
 
     def _answer(self, message, ctx, used, text, conf, detail, usage, quoted: bool) -> Decision:
         """Quoted (no-LLM): the passage's own sentences plus the citation line. Written: the model's
