@@ -27,7 +27,6 @@ from agent.gap_notes import GapNotes
 from agent.llm import tokens
 from agent.llm.budget import Budget
 from agent.llm.prompts import Prompts
-from agent.llm.provider import make_llm
 from agent.pipeline import Pipeline, Services
 from agent.routes.answer import AnswerRoute
 from agent.routes.commands import CommandRoute
@@ -206,6 +205,8 @@ def build(settings: Settings, *, ephemeral: bool = False) -> App:
     tmp = tempfile.TemporaryDirectory(prefix="steward-") if ephemeral else None
     kb = make_kb(settings, Path(tmp.name) / "chroma" if tmp else settings.chroma_dir)
     store = Store(":memory:" if ephemeral else settings.db_path)
+    from agent.llm.provider import make_llm  # here: the OpenAI client it pulls in is 40 MB of RSS
+
     llm = make_llm(settings.llm, data_dir=settings.data_dir)
     writer = budget = None
     if llm is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from agent import patterns
-from agent.analytics import charts, wording
+from agent.analytics import wording
 from agent.analytics.days import last_days, local_day
 from agent.analytics.funnel import summary
 from agent.events import Message, Say, SendImage, Whisper
@@ -32,6 +32,7 @@ def stats(parsed, msg: Message, ctx) -> list:
     text = "\n".join([ctx.sentence("stats_head", days=days, since=since, until=until),
                       ctx.sentence("stats_body", **wording.variables(s, group.language, ctx.services.settings.llm))])
     out = ctx.services.settings.data_dir / "analytics" / f"stats-{group.id}-{msg.sender.id}.png"
+    from agent.analytics import charts  # here: matplotlib is 26 MB of RSS the bot needs only for /stats
     actions = [Whisper(msg.sender.id, text), SendImage(str(charts.save(s, group.language, out)), contact_id=msg.sender.id)]
     if not msg.private:
         actions.append(Say(group.id, ctx.sentence("stats_sent"), (msg.sender.id,)))

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agent.llm import tokens
 from agent.llm.budget import Budget
 from agent.llm.grounding import Passage
 from agent.llm.guard import as_data, check_answer
-from agent.llm.provider import LLM, LLMUnavailable
+from agent.llm.errors import LLMUnavailable
+
+if TYPE_CHECKING:  # the provider pulls in the OpenAI client (40 MB): loaded only when a model is configured
+    from agent.llm.provider import LLM
 
 log = logging.getLogger(__name__)
 NO_ANSWER = "NO_ANSWER"

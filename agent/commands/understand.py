@@ -18,7 +18,7 @@ from agent.commands.parse import Parsed
 from agent.commands.specs import BY_NAME, SPECS
 from agent.events import Message
 from agent.llm.guard import as_data
-from agent.llm.provider import LLMUnavailable
+from agent.llm.errors import LLMUnavailable
 
 log = logging.getLogger(__name__)
 _JSON = patterns.compile(r"\{.*\}", re.S)

@@ -17,7 +17,7 @@ from agent import patterns
 from agent.events import Source
 from agent.llm import tokens
 from agent.llm.guard import as_data, check_reply
-from agent.llm.provider import LLMUnavailable
+from agent.llm.errors import LLMUnavailable
 from agent.quoting import asking_clause
 from agent.schedule.store import ScheduleStore
 from agent.settings import GroupConfig, ScheduleConfig

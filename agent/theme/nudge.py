@@ -13,7 +13,7 @@ from datetime import timedelta
 from agent import patterns
 from agent.events import DecisionKind
 from agent.llm.guard import as_data, check_reply
-from agent.llm.provider import LLMUnavailable
+from agent.llm.errors import LLMUnavailable
 from agent.quoting import asking_clause
 
 log = logging.getLogger(__name__)
