@@ -12,7 +12,7 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 from agent import gaps
-from agent.analytics import charts, wording
+from agent.analytics import wording
 from agent.analytics.days import week_start
 from agent.clock import zone
 from agent.analytics.funnel import summary
@@ -77,6 +77,8 @@ class Digest:
             lines = [self.prompts.render("cmd_gaps_line", lang, id=g.id, question=g.question, count=len(g.askers))
                      for g in inbox[:OPEN_QUESTIONS_SHOWN]]
             text += "\n\n" + self.prompts.render("digest_todo", lang, open=len(inbox), questions="\n".join(lines))
+        from agent.analytics import charts  # here, once a week: matplotlib is 26 MB of RSS
+
         chart = charts.save(s, lang, self.out_dir / f"digest-{group.id}-{week.isoformat()}.png")
         return [a for owner in group.owners for a in (Whisper(owner.id, text), SendImage(str(chart), contact_id=owner.id))]
 
