@@ -24,7 +24,6 @@ from pathlib import Path
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_openai import ChatOpenAI
 from tenacity import Retrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from agent.llm import deadline, local, redact, tokens
@@ -235,6 +234,8 @@ def make_llm(settings: LLMSettings, env: Mapping[str, str] = os.environ, breaker
         server = _start_local(settings, env, data_dir)
         api_key, base_url, legacy, closer = "no-key", server.base_url, True, server.stop
         model = (settings.model if not why else None) or server.model.name
+    from langchain_openai import ChatOpenAI  # here: 24 MB of RSS a bot in no-LLM mode never needs
+
     chat = ChatOpenAI(
         model=model,
         base_url=base_url,
