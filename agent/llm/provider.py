@@ -21,7 +21,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
-import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from tenacity import Retrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_random_exponential
@@ -39,8 +38,14 @@ _TOKENS_PER_MESSAGE = 3
 _TOKENS_REPLY_PRIMING = 3
 MIN_ATTEMPT_S = 0.2  # an attempt with less time than this before the deadline is not started
 WORKERS = 8  # model calls in flight at once; more wait their turn (inside their own deadline)
-# worth another attempt: the endpoint may answer the next one (anything else will not)
-TRANSIENT = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+
+
+def transient() -> tuple[type[Exception], ...]:
+    """Worth another attempt: the endpoint may answer the next one (anything else will not). The openai
+    package is imported here, with the client, so a bot in no-LLM mode never loads it (23 MB of RSS)."""
+    import openai
+
+    return (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,7 @@ class LLM:
 
         for attempt in Retrying(stop=stop_after_attempt(self.attempts) | out_of_time,
                                 wait=wait_random_exponential(multiplier=0.1, max=1.0),
-                                retry=retry_if_exception_type(TRANSIENT), reraise=True):
+                                retry=retry_if_exception_type(transient()), reraise=True):
             with attempt:
                 left = max(MIN_ATTEMPT_S, until - time.monotonic())
                 return self.chat.invoke(messages, timeout=min(self.attempt_timeout_s, left), **params)
