@@ -78,7 +78,7 @@ def test_kb_sync_and_stats_show_the_skipped_file(folder, tmp_path):
     runner = CliRunner()
     synced = runner.invoke(app, ["kb", "sync", "--config", str(config)])
     assert synced.exit_code == 0, synced.output
-    assert "skipped, not text: g1/photo.md" in synced.output and "1 skipped" in synced.output
+    assert "skipped: g1/photo.md: not text" in synced.output and "1 skipped" in synced.output
     stats = runner.invoke(app, ["kb", "stats", "--config", str(config)])
     assert stats.exit_code == 0, stats.output
     assert "skipped, not text: g1/photo.md" in stats.output
