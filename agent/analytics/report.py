@@ -5,12 +5,11 @@ external files: it opens from a mail attachment or a USB stick just the same.
 from __future__ import annotations
 
 import base64
-import re
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
 
-from agent import clock, gaps
+from agent import clock, gaps, patterns
 from agent.analytics import charts, wording
 from agent.analytics.days import last_days
 from agent.analytics.funnel import Summary, summary
@@ -24,7 +23,7 @@ padding:0 1em;color:#222}h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;b
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.3em .7em;text-align:left}
 .n{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%;height:auto}.note{color:#777;font-size:.9em}
 """
-_FIGURE = re.compile(r"[+-]?[\d.,]+%?|—")  # a count or a share: right-aligned; text reads from the left
+_FIGURE = patterns.compile(r"[+-]?[\d.,]+%?|—")  # a count or a share: right-aligned; text reads from the left
 
 
 def _figure(value: object) -> bool:
