@@ -23,8 +23,9 @@ ORANGES = "自家果园的脐橙熟了，十斤装只要59元包邮，想要的�
 ORANGES_AGAIN = "自家果园的脐橙熟了，十斤装只要69元包邮，想要的朋友私信"  # another member, next season
 SKINCARE = "本店新到一批进口护肤品，全场五折包邮，需要的朋友私聊"  # an ad, unlike the oranges
 GYM = "健身房新开业，办卡有优惠，感兴趣可以问我"
-GYM_REWORDED = "朋友开的健身房新开业，办卡有优惠，感兴趣可以问我"
-GYM_MISSED = "健身房新开业了，现在办卡有优惠，感兴趣的可以问问我"  # the classifier scores it below a hint
+YOGA = "新开的瑜伽馆首月体验课半价，办卡更优惠，想去的私聊我"
+YOGA_REWORDED = "新开的瑜伽馆首月体验课半价，想去的朋友可以找我"  # the classifier: a hint, not a warning
+YOGA_MISSED = "楼下新开的瑜伽馆首月体验课半价，想去的可以找我"  # the classifier scores it below a hint
 LINKED = "自家果园的脐橙熟了，十斤装只要59元包邮，想要的拉你进团购群"  # an invitation to another group
 
 
@@ -186,18 +187,18 @@ def test_thresholds_come_from_the_group_config():
 
 def test_a_kicked_case_raises_its_look_alikes():
     route, ctx = ModerationRoute(), make_ctx(moderation={"case_at": 1})
-    hint = learned(Text(raw=GYM_REWORDED), ctx.group)
-    assert hint is not None and not hint.strong and not warned(say(route, ctx, GYM_REWORDED, sender="m7"))
-    first = say(route, ctx, GYM, at=T0 + timedelta(minutes=1))
+    hint = learned(Text(raw=YOGA_REWORDED), ctx.group)
+    assert hint is not None and not hint.strong and not warned(say(route, ctx, YOGA_REWORDED, sender="m7"))
+    first = say(route, ctx, YOGA, at=T0 + timedelta(minutes=1))
     decide(ctx, f"{first.detail['case']} kick")
     [example] = feedback.bank(ctx.services.store, ctx.group, T0).examples
     assert (example.label, example.source) == (feedback.CONFIRMED, f"case {first.detail['case']}")
-    raised = confidence(ctx, GYM_REWORDED)
+    raised = confidence(ctx, YOGA_REWORDED)
     assert raised > hint.confidence and raised >= STRONG
-    assert warned(say(route, ctx, GYM_REWORDED, sender="m8", at=T0 + timedelta(hours=1)))
-    assert learned(Text(raw=GYM_MISSED), ctx.group) is None
-    assert 0 < confidence(ctx, GYM_MISSED) < STRONG  # a look-alike the classifier missed: now a hint for the judge
-    assert confidence(ctx, "新开业的健身房办卡有优惠吗？有人知道吗") is None  # unlike the example: untouched
+    assert warned(say(route, ctx, YOGA_REWORDED, sender="m8", at=T0 + timedelta(hours=1)))
+    assert learned(Text(raw=YOGA_MISSED), ctx.group) is None
+    assert 0 < confidence(ctx, YOGA_MISSED) < STRONG  # a look-alike the classifier missed: now a hint for the judge
+    assert confidence(ctx, "新开的瑜伽馆体验课贵吗？有人去过吗") is None  # unlike the example: untouched
 
 
 def test_a_dismissed_case_files_a_negative_and_a_warned_case_a_positive():

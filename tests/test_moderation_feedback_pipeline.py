@@ -14,7 +14,8 @@ T0 = datetime(2025, 6, 2, 20, 0)
 ORANGES = "自家果园的脐橙熟了，十斤装只要59元包邮，想要的私聊"
 ORANGES_AGAIN = "自家果园的脐橙熟了，十斤装只要69元包邮，想要的朋友私信"
 GYM = "健身房新开业，办卡有优惠，感兴趣可以问我"
-GYM_AGAIN = "朋友开的健身房新开业，办卡有优惠，感兴趣可以问我"
+YOGA = "新开的瑜伽馆首月体验课半价，办卡更优惠，想去的私聊我"
+YOGA_AGAIN = "新开的瑜伽馆首月体验课半价，想去的朋友可以找我"
 _ids = itertools.count()
 
 
@@ -61,12 +62,12 @@ def test_a_kicked_case_flags_its_look_alike_that_was_only_a_hint_before(case_app
     app = case_app
     group = app.settings.groups["demo"]
     owner, first, second, third = group.owners[0].id, group.members[0].id, group.members[1].id, group.members[2].id
-    assert send(app, GYM_AGAIN, third, T0).kind != DecisionKind.VIOLATION  # a hint, not a warning, without a model
-    opened = send(app, GYM, first, T0 + timedelta(minutes=1))
+    assert send(app, YOGA_AGAIN, third, T0).kind != DecisionKind.VIOLATION  # a hint, not a warning, without a model
+    opened = send(app, YOGA, first, T0 + timedelta(minutes=1))
     case_id = opened.detail["case"]
     send(app, f"/case {case_id} kick", owner, T0 + timedelta(minutes=5), private=True)
     assert app.store.cases("demo")[0]["decision"] == "kick"
-    again = send(app, GYM_AGAIN, second, T0 + timedelta(hours=1))
+    again = send(app, YOGA_AGAIN, second, T0 + timedelta(hours=1))
     assert again.kind == DecisionKind.VIOLATION and again.violation.kind == "ad"
     assert "owners' example" in again.violation.reason and again.confidence >= 0.6
 
