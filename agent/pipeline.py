@@ -250,7 +250,7 @@ def head_and_tail(text: str, limit: int) -> str:
 def _encodable(message: Message) -> Message:
     """The message with lone surrogates replaced, if a channel let any through: they cannot be
     written to SQLite, a log or a model request, and would fail the decision's writes."""
-    fields = (message.text, message.sender.name, message.quote or "", message.url or "")
+    fields = (message.id, message.text, message.sender.id, message.sender.name, message.quote or "", message.url or "")
     try:
         for value in fields:
             value.encode("utf-8")

@@ -36,3 +36,14 @@ def test_a_lone_surrogate_from_a_member_is_written_as_evidence(tmp_path):
     assert decision is not None and decision.kind == DecisionKind.VIOLATION
     [strike] = store.strikes("g", "wxid_m")
     assert strike["evidence"] == "加我\ufffd领红包"
+
+
+def test_a_lone_surrogate_in_a_contact_id_is_written_too(tmp_path):
+    group = GroupConfig(id="g", theme="t", owners=[Person(id="wxid_o")])
+    store = Store(tmp_path / "s.db")
+    services = Services(settings=Settings(data_dir=tmp_path, groups={"g": group}), store=store, kb=None,
+                        prompts=None)
+    channel = MemoryChannel(Pipeline(services, [Striking()]), group)
+    decision = channel.send("wxid_\ud800", "加我领红包")
+    assert decision is not None and decision.kind == DecisionKind.VIOLATION
+    assert [s["evidence"] for s in store.strikes("g", "wxid_\ufffd")] == ["加我领红包"]

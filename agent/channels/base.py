@@ -46,6 +46,7 @@ def scrub(text: str) -> str:
 def scrubbed(message: Message) -> Message:
     """The message with every platform-supplied string scrubbed."""
     sender = message.sender
-    return replace(message, text=scrub(message.text), sender=replace(sender, name=scrub(sender.name)),
+    return replace(message, id=scrub(message.id), text=scrub(message.text),
+                   sender=replace(sender, id=scrub(sender.id), name=scrub(sender.name)),
                    quote=scrub(message.quote) if message.quote is not None else None,
                    url=scrub(message.url) if message.url is not None else None)
