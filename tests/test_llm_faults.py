@@ -158,6 +158,8 @@ def test_dev_set_calls_the_model_rarely_and_never_for_ignored_messages(dev_set, 
         if "<chatter>" in user:  # a nudge written for off-topic drift: only when one was decided
             assert DecisionKind.NUDGE in decided
             continue
+        if "<message>" in user:  # the moderation judge on a classifier hint: it may say "none" (then ignored)
+            continue
         asked_about = quoted(user).strip()
         assert asked_about in got, asked_about
         assert DecisionKind.IGNORE not in got[asked_about], asked_about
