@@ -52,9 +52,9 @@ def test_description_splits_on_and_off_topic(settings):
 def test_the_closing_words_of_an_offtopic_list_are_not_an_offtopic_item(settings):
     """"…等和跑步无关的闲聊" names the theme to exclude it: the theme must not become off-topic."""
     group = settings.groups["demo"].model_copy(update={
-        "description": "不在题内：股票基金、宠物、装修等和跑步、训练无关的闲聊。\nOff topic: stocks, pets and other chat unrelated to running."})
+        "description": "这些算跑题：理财、宠物、装修等和跑步、训练无关的话题。\nOff topic: stocks, pets and other chat unrelated to running."})
     _, off = describe(group)
-    assert {"股票基金", "宠物", "装修", "stocks", "pets"} <= set(off)
+    assert {"理财", "宠物", "装修", "stocks", "pets"} <= set(off)
     assert not any("跑步" in x or "训练" in x or "running" in x for x in off)
 
 
