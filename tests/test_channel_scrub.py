@@ -26,12 +26,16 @@ class Striking:
         return Decision(DecisionKind.VIOLATION, message.id, self.name)
 
 
-def test_a_lone_surrogate_from_a_member_is_written_as_evidence(tmp_path):
+def striking_channel(tmp_path) -> tuple[MemoryChannel, Store]:
     group = GroupConfig(id="g", theme="t", owners=[Person(id="wxid_o")])
     store = Store(tmp_path / "s.db")
     services = Services(settings=Settings(data_dir=tmp_path, groups={"g": group}), store=store, kb=None,
                         prompts=None)
-    channel = MemoryChannel(Pipeline(services, [Striking()]), group)
+    return MemoryChannel(Pipeline(services, [Striking()]), group), store
+
+
+def test_a_lone_surrogate_from_a_member_is_written_as_evidence(tmp_path):
+    channel, store = striking_channel(tmp_path)
     decision = channel.send("wxid_m", "加我\ud83d领红包")
     assert decision is not None and decision.kind == DecisionKind.VIOLATION
     [strike] = store.strikes("g", "wxid_m")
@@ -39,11 +43,7 @@ def test_a_lone_surrogate_from_a_member_is_written_as_evidence(tmp_path):
 
 
 def test_a_lone_surrogate_in_a_contact_id_is_written_too(tmp_path):
-    group = GroupConfig(id="g", theme="t", owners=[Person(id="wxid_o")])
-    store = Store(tmp_path / "s.db")
-    services = Services(settings=Settings(data_dir=tmp_path, groups={"g": group}), store=store, kb=None,
-                        prompts=None)
-    channel = MemoryChannel(Pipeline(services, [Striking()]), group)
+    channel, store = striking_channel(tmp_path)
     decision = channel.send("wxid_\ud800", "加我领红包")
     assert decision is not None and decision.kind == DecisionKind.VIOLATION
     assert [s["evidence"] for s in store.strikes("g", "wxid_\ufffd")] == ["加我领红包"]
