@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Callable, Protocol
 
 from agent import quoting
+from agent.bounds import head_and_tail
 from agent.channels.base import scrubbed
 from agent.clock import local
 from agent.events import Action, Decision, DecisionKind, Member, Message, Role, Say, Whisper
@@ -237,14 +238,6 @@ class Pipeline:
             if decision is not None:
                 return decision
         return Decision(DecisionKind.IGNORE, message.id, route="ignore")
-
-
-def head_and_tail(text: str, limit: int) -> str:
-    """At most about `limit` characters: the text's start and end, or the whole text if it is short."""
-    if len(text) <= limit:
-        return text
-    half = (limit - 3) // 2
-    return f"{text[:half]}\n…\n{text[-half:]}"
 
 
 def _encodable(message: Message) -> Message:

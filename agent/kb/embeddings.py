@@ -15,6 +15,8 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from agent.bounds import head_and_tail
+
 DIM = 512
 
 
@@ -63,9 +65,7 @@ MESSAGE_CHARS = 256
 @functools.lru_cache(maxsize=1024)
 def _one(text: str) -> np.ndarray:
     """One message is embedded by several routes (retrieval, theme, off-topic check): once is enough."""
-    if len(text) > MESSAGE_CHARS:
-        half = MESSAGE_CHARS // 2
-        text = f"{text[:half]}\n{text[-half:]}"
+    text = head_and_tail(text, MESSAGE_CHARS, "\n")
     vector = np.asarray(_model(default_threads()).encode([text]), dtype=np.float32)[0]
     vector.setflags(write=False)
     return vector

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from agent import patterns
+from agent.bounds import head_and_tail
 from agent.llm import grounding, vouch
 from agent.llm.grounding import Passage
 
@@ -74,8 +75,7 @@ def _parroted(question: str, reply: str, sources: str) -> str | None:
     not say. Each shortest heavy stretch of the reply is looked up in the question (a substring search:
     linear in the member's text, however long or repetitive). A very long message is read at its head
     and tail (what is in between and not in the sources still fails the grounding check)."""
-    if len(question) > 2 * QUESTION_CHARS:
-        question = f"{question[:QUESTION_CHARS]}\n{question[-QUESTION_CHARS:]}"
+    question = head_and_tail(question, 2 * QUESTION_CHARS, "\n")
     asked, said, known = _skeleton(question), _skeleton(reply), _skeleton(sources)
     weights = [1.0 if _CJK.fullmatch(c) else 1 / 3 for c in said]
     end, total = 0, 0.0

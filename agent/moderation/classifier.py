@@ -26,6 +26,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from agent import patterns
+from agent.bounds import head_and_tail
 from agent.moderation import cues
 from agent.moderation.text import fold
 from agent.textnorm import lexicon
@@ -148,8 +149,7 @@ class Model:
     def scores_normal(self, norm: str) -> dict[str, float]:
         """Class probabilities for text already normalised (the detectors hold it: Text.folded)."""
         norm = _SPACE.sub(" ", norm).strip()
-        if len(norm) > READ_CHARS:  # a pitch shows in its head or tail; the middle only costs time
-            norm = f"{norm[:READ_CHARS // 2]} {norm[-(READ_CHARS // 2):]}"
+        norm = head_and_tail(norm, READ_CHARS, " ")  # a pitch shows in its head or tail; the middle only costs time
         p = self.gram_probs(norm)
         if self.embed_weights is not None:
             p = BLEND * p + (1 - BLEND) * self.embed_probs(embedding(norm)[None, :])[0]

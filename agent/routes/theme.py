@@ -4,7 +4,8 @@ Every message that reaches it gets a Decision."""
 from __future__ import annotations
 
 from agent.events import Decision, DecisionKind, Message, Say
-from agent.pipeline import Context, head_and_tail
+from agent.bounds import head_and_tail
+from agent.pipeline import Context
 from agent.theme.glue import content, is_glue, is_reaction
 from agent.theme.judge import ThemeJudge, cutoff, recent_texts
 from agent.theme.nudge import compose
