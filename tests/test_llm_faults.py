@@ -147,7 +147,7 @@ def test_dev_set_calls_the_model_rarely_and_never_for_ignored_messages(dev_set, 
     assert len(messages) == metrics["messages"]
     assert metrics["llm"].startswith("openai fake-model")
     per_100 = 100 * len(server.requests) / len(messages)
-    assert per_100 <= 40, per_100  # the fitted answerability sends more borderline questions (was ≤ 35)
+    assert per_100 <= 42, per_100  # fitted answerability and the embedding classifier's hints (was ≤ 35, then 40)
     assert metrics["llm_calls"] == len(server.requests)  # every request was a usable answer
     got = {}
     for d in messages:
