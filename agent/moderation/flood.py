@@ -7,11 +7,11 @@ do say those twice. Memory is bounded: the least recently active senders are for
 """
 from __future__ import annotations
 
+import re
 from collections import OrderedDict, deque
 from datetime import timedelta
-from difflib import SequenceMatcher
 
-import re
+from rapidfuzz.distance import Indel
 
 from agent import patterns
 from agent.events import Kind, Message
@@ -57,6 +57,7 @@ class FloodGuard:
         return None
 
     def _same(self, a: str, b: str) -> bool:
+        """Equal, or both long and alike by the share of characters in common order (Indel similarity,
+        the ratio difflib computes, in C; the cutoff lets it stop early on clearly different texts)."""
         return a == b or (min(len(a), len(b)) >= self.long_text
-                          and SequenceMatcher(None, a, b).quick_ratio() >= self.similarity
-                          and SequenceMatcher(None, a, b).ratio() >= self.similarity)
+                          and Indel.normalized_similarity(a, b, score_cutoff=self.similarity) >= self.similarity)
