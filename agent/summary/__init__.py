@@ -1,0 +1,1 @@
+"""Catch-up summaries: what a member missed, from the group's own transcript (issue 17)."""

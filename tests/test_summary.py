@@ -1,0 +1,96 @@
+"""Catch-up summaries: what goes in, what never does, and the length cap — on every labelled eval day."""
+from datetime import datetime, timedelta
+from itertools import groupby
+
+import numpy as np
+import pytest
+
+from agent.llm.prompts import Prompts
+from agent.summary.compose import NARROWEST, Composer, Entry, EntryKind, shorten
+from agent.summary.threads import threads
+from agent.summary.transcript import entry_for, first_line
+from tests.conftest import REPO, SHARED_EVAL
+
+PROMPTS = Prompts(REPO / "prompts")
+T0 = datetime(2026, 3, 1, 9, 0)
+
+
+def head(text: str) -> str:
+    """What every mention of `text` in a summary contains, however narrow the quote."""
+    return shorten(text, NARROWEST).rstrip("…")
+
+
+def entry(i, text, kind=EntryKind.CHAT, who="m1", **kw):
+    return Entry(T0 + timedelta(minutes=i), who, who.upper(), text, kind, **kw)
+
+
+def topic_embed(texts):
+    """Two topics, told apart by a word: a deterministic stand-in for the encoder."""
+    return np.array([[1.0, 0.1] if "tent" in t else [0.1, 1.0] for t in texts])
+
+
+def test_threads_group_by_meaning_and_pick_a_central_message():
+    texts = ["tent for two", "which tent is lighter", "coffee later?", "tent poles broke", "coffee at 3"]
+    found = threads(texts, topic_embed)
+    assert [t.members for t in found] == [(0, 1, 3), (2, 4)]
+    assert found[0].central in (0, 1, 3)
+    assert [t.members for t in threads(texts, None)] == [(i,) for i in range(5)]
+
+
+def test_violations_and_commands_are_never_quoted():
+    entries = [entry(0, "Buy cheap followers at my shop", EntryKind.HIDDEN), entry(1, "which tent is lighter"),
+               entry(2, "tent poles broke", who="m2"), entry(3, "When do we meet?", EntryKind.ANSWERED,
+                                                           answer="Sunday 9:00 at the gate", source="meet.md")]
+    text = Composer(PROMPTS, "en", 600).compose(entries, "09:00", topic_embed)
+    assert "followers" not in text
+    assert "When do we meet?" in text and "Sunday 9:00 at the gate" in text and "meet.md" in text
+    assert "M1" in text and "M2" in text  # who took part in the thread
+
+
+def test_the_cap_holds_and_owners_and_answers_are_kept_when_it_bites():
+    entries = [entry(i, f"question number {i} about the long route over the northern ridge", EntryKind.ANSWERED,
+                     answer="a long answer that goes on and on about the ridge", source="routes.md") for i in range(12)]
+    entries += [entry(20 + i, f"chatter {i} " * 10) for i in range(30)]
+    entries.append(entry(50, "Meeting moved to Saturday, everyone please note the change", EntryKind.OWNER, who="o1"))
+    for cap in (700, 1000, 2000):
+        text = Composer(PROMPTS, "en", cap).compose(entries, "yesterday")
+        assert len(text) <= cap
+        assert all(head(e.text) in text for e in entries if e.kind in (EntryKind.ANSWERED, EntryKind.OWNER))
+
+
+def test_an_empty_window_says_so():
+    text = Composer(PROMPTS, "zh", 500).compose([entry(0, "广告", EntryKind.HIDDEN)], "昨天")
+    assert "没有新消息" in text and "广告" not in text
+
+
+def test_first_line_drops_the_mention():
+    assert first_line("@Bob 周日 9:00 集合\n详见 meet.md") == "周日 9:00 集合"
+
+
+CAP = 1200  # the default summary.max_chars
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("group", ["newmedia", "parents", "indiedev", "hiking", "selfhost"])
+def test_every_eval_day_summary_covers_answers_and_owners_quotes_no_violation(group):
+    """Through the real pipeline: each day of the labelled group summarised from its own decisions."""
+    from agent import eval as evaluation
+    from agent.kb.embeddings import embed
+    from agent.settings import load_settings
+
+    folder = SHARED_EVAL / group
+    if not folder.is_dir():
+        pytest.skip(f"the labelled group is not at {folder}")
+    with evaluation.sandbox(folder, load_settings(REPO / "config")) as (app, cfg):
+        decided = [(m, d) for _, m, d in evaluation.replay(app, cfg, folder / "messages.jsonl")]
+    entries = [e for e in (entry_for(m, d) for m, d in decided) if e is not None]
+    composer = Composer(PROMPTS, cfg.language, CAP)
+    for day, todays in groupby(entries, key=lambda e: e.ts.date()):
+        todays = list(todays)
+        text = composer.compose(todays, str(day), embed)
+        assert len(text) <= CAP, (day, len(text))
+        for e in todays:
+            if e.kind in (EntryKind.ANSWERED, EntryKind.OWNER):
+                assert head(e.text) in text, (day, e.text)
+            if e.kind is EntryKind.HIDDEN and len(head(e.text)) >= 6:
+                assert head(e.text) not in text, (day, e.text)
