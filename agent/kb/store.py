@@ -16,17 +16,17 @@ from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.types import EmbeddingFunction
 
+from agent.kb.edit import append_entry
 from agent.kb.ingest import (SEP, Chunk, NotText, chunk_text, chunker_signature, decode, domain_terms, file_hash,
                              knowledge_files)
 from agent.kb.retrieve import Hit, LexicalIndex, clean_query, document_terms, fuse, query_tokens
 from agent.kb.tokenize import add_words
-from agent.quoting import MASK, inline
 
 log = logging.getLogger(__name__)
 
@@ -272,23 +272,11 @@ class KnowledgeBase:
                   folder: Path | None = None) -> SyncReport:
         """Append an entry (an FAQ pair when `question` is given) to a curated Markdown file of the
         scope and re-index it (its search index is rebuilt in the background). The file is the
-        record: the entry survives a rebuild of the index.
-        `text` is the owner's and written as is; `question` is what a member asked, so it is inlined
-        (agent.quoting): it can fill the pair's question line and nothing else."""
+        record (agent.kb.edit writes it): the entry survives a rebuild of the index."""
         folder = Path(folder) if folder is not None else self.folders.get(scope)
         if folder is None:
             raise KeyError(f"unknown scope {scope!r}: sync it first or pass its folder")
-        rel = PurePosixPath(file if file.endswith((".md", ".txt")) else f"{file}.md")
-        if rel.is_absolute() or ".." in rel.parts or not text.strip():
-            raise ValueError(f"refusing entry for {file!r}: needs a relative file name and some text")
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        asked = inline(question or "")  # a member's words: one line, no structure of its own
-        entry = f"**Q：{asked}**\nA：{text.strip()}" if asked.replace(MASK, "").strip() else text.strip()
-        existing = path.read_text(encoding="utf-8") if path.exists() else ""
-        glue = "" if not existing or existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"{glue}{entry}\n")
+        append_entry(folder, file, text, question=question)
         return self.sync({scope: folder}, background=True)
 
     # ---- search ----------------------------------------------------------------------------------
