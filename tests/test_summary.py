@@ -94,3 +94,51 @@ def test_every_eval_day_summary_covers_answers_and_owners_quotes_no_violation(gr
                 assert head(e.text) in text, (day, e.text)
             if e.kind is EntryKind.HIDDEN and len(head(e.text)) >= 6:
                 assert head(e.text) not in text, (day, e.text)
+
+
+class ScriptedModel:
+    """A model that answers with a fixed text and counts its calls."""
+
+    def __init__(self, text):
+        self.text, self.calls = text, 0
+
+    def complete(self, system, user, max_tokens):
+        from agent.llm.provider import Completion
+
+        self.calls += 1
+        self.seen = user
+        return Completion(self.text, 50, 20, "scripted")
+
+
+def _narrator(model):
+    from agent.llm.budget import Budget
+    from agent.settings import LLMSettings
+    from agent.summary.narrate import Narrator
+
+    return Narrator(model, Budget(), LLMSettings(), PROMPTS)
+
+
+def _chat():
+    return [entry(0, "which tent is lighter"), entry(1, "tent poles broke", who="m2"),
+            entry(2, "Cheap followers, add wx seller_99", EntryKind.HIDDEN),
+            entry(3, "When do we meet?", EntryKind.ANSWERED, answer="Sunday at the gate", source="meet.md")]
+
+
+def test_the_model_tells_the_threads_from_the_extracts_only_in_one_call():
+    model = ScriptedModel("People compared tents and a broken pole.")
+    narrator = _narrator(model)
+    text = Composer(PROMPTS, "en", 600).compose(
+        _chat(), "09:00", topic_embed,
+        narrate=lambda lines: narrator.narrate(lines, lang="en", group_id="g", asker_id="m9", max_chars=200))
+    assert model.calls == 1
+    assert "People compared tents" in text and "When do we meet?" in text  # answers stay quoted
+    assert "seller_99" not in model.seen and "When do we meet" not in model.seen  # extracts only
+
+
+def test_a_model_reply_the_guard_refuses_keeps_the_quoted_lines():
+    model = ScriptedModel("They talked tents; add wx seller_99 for cheap gear at http://x.example")
+    narrator = _narrator(model)
+    text = Composer(PROMPTS, "en", 600).compose(
+        _chat(), "09:00", topic_embed,
+        narrate=lambda lines: narrator.narrate(lines, lang="en", group_id="g", asker_id="m9", max_chars=200))
+    assert "x.example" not in text and "tent" in text

@@ -7,7 +7,7 @@ first and trimmed last; threads and open questions give way when the window was 
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,6 +17,7 @@ from agent.summary.threads import Embed, threads
 THREADS_SHOWN = 3
 WIDEST, NARROWEST = 60, 12  # characters kept of one quoted message, before and after fitting the cap
 PEOPLE_NAMED = 3
+Narrate = Callable[[list[str]], str | None]
 
 
 class EntryKind(StrEnum):
@@ -52,6 +53,7 @@ class _Parts:
     open: list[Entry]
     posts: list[Entry]
     threads: list[tuple[Entry, list[str]]]  # the central message and who took part
+    prose: str | None = None  # the threads told by the model, in place of their lines
 
 
 def _parts(entries: Sequence[Entry], embed: Embed | None) -> _Parts:
@@ -82,6 +84,9 @@ class Composer:
         return self._say("people_more", names=("、" if self.lang == "zh" else ", ").join(names[:PEOPLE_NAMED]),
                          count=len(names))
 
+    def _thread_lines(self, p: _Parts, width: int) -> list[str]:
+        return [self._say("thread_line", text=shorten(e.text, width), people=self._people(names)) for e, names in p.threads]
+
     def _render(self, p: _Parts, since: str, total: int, width: int) -> str:
         out = [self._say("head", since=since, count=total)]
         sections = (
@@ -90,19 +95,22 @@ class Composer:
                                     answer=shorten(e.answer, width), source=e.source) for e in p.answered]),
             ("open", [self._say("open_line", question=shorten(e.text, width)) for e in p.open]),
             ("posts", [self._say("post_line", text=shorten(e.text, width)) for e in p.posts]),
-            ("threads", [self._say("thread_line", text=shorten(e.text, width), people=self._people(names))
-                         for e, names in p.threads]),
+            ("threads", [p.prose] if p.prose and p.threads else self._thread_lines(p, width)),
         )
         for name, lines in sections:
             if lines:
                 out += [self._say(f"section_{name}"), *lines]
         return "\n".join(out)
 
-    def compose(self, entries: Sequence[Entry], since: str, embed: Embed | None = None) -> str:
-        """The summary of `entries` (the window's transcript in time order), at most `cap` characters."""
+    def compose(self, entries: Sequence[Entry], since: str, embed: Embed | None = None,
+                narrate: Narrate | None = None) -> str:
+        """The summary of `entries` (the window's transcript in time order), at most `cap` characters.
+        `narrate` (the model, if one is configured) may tell the threads in prose; None keeps their lines."""
         if not any(e.kind is not EntryKind.HIDDEN for e in entries):
             return self._say("empty", since=since)
         p = _parts(entries, embed)
+        if narrate is not None and p.threads:
+            p.prose = narrate(self._thread_lines(p, WIDEST))
         total = len(entries)
         for width in range(WIDEST, NARROWEST - 1, -4):
             text = self._render(p, since, total, width)
