@@ -142,3 +142,22 @@ def test_a_model_reply_the_guard_refuses_keeps_the_quoted_lines():
         _chat(), "09:00", topic_embed,
         narrate=lambda lines: narrator.narrate(lines, lang="en", group_id="g", asker_id="m9", max_chars=200))
     assert "x.example" not in text and "tent" in text
+
+
+@pytest.mark.parametrize("text,hours", [("/summary 3h", 3), ("最近两个小时聊了啥", 2), ("catch me up on the last 90 minutes", 1.5),
+                                        ("半小时", 0.5), ("/summary 3d", 24), ("since yesterday", 39)])
+def test_the_window_a_request_names(text, hours):
+    from agent.summary.window import since
+
+    now = datetime(2026, 3, 2, 15, 0)
+    assert now - since(text, now, None) == timedelta(hours=min(hours, 24))
+
+
+def test_the_default_window_is_since_the_asker_last_spoke_at_most_a_day():
+    from agent.summary.window import since
+
+    now = datetime(2026, 3, 2, 15, 0)
+    assert since("我错过了什么", now, now - timedelta(hours=5)) == now - timedelta(hours=5)
+    assert since("我错过了什么", now, now - timedelta(days=3)) == now - timedelta(hours=24)
+    assert since("/summary", now, None) == now - timedelta(hours=24)
+    assert since("今天聊了什么", now, None) == datetime(2026, 3, 2, 0, 0)
