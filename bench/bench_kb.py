@@ -67,7 +67,7 @@ def main(copies: int = 10) -> None:
                 kb.search(q, ["g0", "shared"], k=5)
                 lat.append(time.perf_counter() - t)
         lat_ms = np.array(lat) * 1000
-        print(f"search ({len(kb._scope_set(['g0', 'shared']).ids)} chunks in scope, {records} records in "
+        print(f"search ({len(kb.index.scope_set(['g0', 'shared']).ids)} chunks in scope, {records} records in "
               f"collection): median {np.median(lat_ms):.2f} ms, p95 {np.percentile(lat_ms, 95):.2f} ms")
     print(f"peak RSS: {rss_mb():.0f} MB")
 

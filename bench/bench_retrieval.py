@@ -40,7 +40,7 @@ def main(eval_dir: Path = DEFAULT_SET) -> None:
         kb = KnowledgeBase(chromadb.EphemeralClient(), ef, collection="bench_retrieval")
         kb.sync({SCOPE: folder})
         kb.search("warm up", [SCOPE])
-        view = kb._scope_set([SCOPE])
+        view = kb.index.scope_set([SCOPE])
 
         dense, bm25, hybrid, hybrid60, latencies = [], [], [], [], []
         for q in questions:

@@ -6,7 +6,7 @@ import chromadb
 import pytest
 from chromadb.utils import embedding_functions
 
-import agent.kb.store as kb_store
+import agent.kb.sync as kb_sync
 from agent.kb import KnowledgeBase, USEEmbeddingFunction
 
 EVENTS = "# 活动\n\n## 分享会\n- 时间：每周三 20:00。\n- 回放保留30天。\n\n## 沙龙\n- 地点：杭州。\n- 票价：99元。\n"
@@ -94,7 +94,7 @@ def test_removed_file_and_missing_folder_are_removed(folder, tmp_path):
 
 
 def test_crash_midway_is_repaired_by_next_sync(folder, monkeypatch):
-    monkeypatch.setattr(kb_store, "BATCH", 3)  # several writes per sync, so a crash can fall between
+    monkeypatch.setattr(kb_sync, "BATCH", 3)  # several writes per sync, so a crash can fall between
     client = chromadb.EphemeralClient()
     kb = make_kb(client=client)
     kb.sync({"g1": folder})

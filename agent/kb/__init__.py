@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from agent.kb.embeddings import USEEmbeddingFunction, embed
     from agent.kb.retrieve import Hit
-    from agent.kb.store import KnowledgeBase, SyncReport
+    from agent.kb.store import KnowledgeBase
+    from agent.kb.sync import SyncReport
 
-_HOMES = {"Hit": "agent.kb.retrieve", "KnowledgeBase": "agent.kb.store", "SyncReport": "agent.kb.store",
+_HOMES = {"Hit": "agent.kb.retrieve", "KnowledgeBase": "agent.kb.store", "SyncReport": "agent.kb.sync",
           "USEEmbeddingFunction": "agent.kb.embeddings", "embed": "agent.kb.embeddings"}
 __all__ = ["Hit", "KnowledgeBase", "SyncReport", "USEEmbeddingFunction", "embed"]
 

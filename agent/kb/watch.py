@@ -12,7 +12,8 @@ from pathlib import Path
 
 import watchfiles
 
-from agent.kb.store import KnowledgeBase, SyncReport
+from agent.kb.store import KnowledgeBase
+from agent.kb.sync import SyncReport
 
 log = logging.getLogger(__name__)
 
