@@ -180,7 +180,21 @@ class GroupConfig(_Strict):
 # ---- global defaults ------------------------------------------------------------------------------
 
 
+class ChromaSettings(_Strict):
+    """Where the knowledge index lives: a folder of this process (local) or a Chroma server several
+    bot processes share (server: `chroma run`, see deploy/)."""
+
+    mode: Literal["local", "server"] = "local"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    ssl: bool = False
+    prefix: str = ""  # this deployment's collections are named <prefix><kb.collection> on a shared server
+    refresh_s: float = Field(default=2.0, ge=0)  # server mode: how often a process looks for another's sync
+    connect_s: float = Field(default=30, ge=0)  # server mode: how long start-up waits for the server
+
+
 class KBSettings(_Strict):
+    chroma: ChromaSettings = ChromaSettings()
     knowledge_dir: Path = Path("knowledge")
     chunk_size: int = Field(default=360, ge=50)
     chunk_overlap: int = Field(default=40, ge=0)

@@ -1,0 +1,52 @@
+"""The Chroma client the knowledge base runs on, chosen by `kb.chroma` in settings.yaml.
+
+local (the default): a PersistentClient on a folder of this process. server: an HttpClient to a
+Chroma server (`chroma run`, or deploy/compose.yaml's) that several bot processes share; the server
+never embeds, every process passes the same embedding function (KnowledgeBase does). A deployment's
+collections carry its `prefix`, so two deployments can share one server.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import chromadb
+from chromadb.api import ClientAPI
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from agent.settings import ChromaSettings, KBSettings
+
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule for collection names
+
+
+class ChromaUnavailable(RuntimeError):
+    """The configured Chroma server did not answer."""
+
+
+def collection_name(kb: KBSettings) -> str:
+    """This deployment's collection: `kb.chroma.prefix` + `kb.collection`, checked against Chroma's
+    naming rule so a bad name fails at start, naming the keys to fix."""
+    name = f"{kb.chroma.prefix}{kb.collection}"
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"kb.chroma.prefix + kb.collection = {name!r}: Chroma needs 3-512 characters of "
+                         "letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
+    return name
+
+
+def make_client(chroma: ChromaSettings, folder: Path) -> ClientAPI:
+    """The client `chroma` names: a PersistentClient on `folder`, or an HttpClient to the server, waited
+    for up to `connect_s` (a server started beside the bot may still be coming up)."""
+    quiet = chromadb.Settings(anonymized_telemetry=False)
+    if chroma.mode == "local":
+        folder.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(folder), settings=quiet)
+    retrying = Retrying(stop=stop_after_delay(chroma.connect_s), wait=wait_exponential(0.2, max=3),
+                        retry=retry_if_exception_type(ValueError), reraise=False)
+    try:
+        # chromadb's HttpClient raises ValueError when nothing answers at the address
+        return retrying(chromadb.HttpClient, host=chroma.host, port=chroma.port, ssl=chroma.ssl, settings=quiet)
+    except RetryError as exc:
+        where = f"{'https' if chroma.ssl else 'http'}://{chroma.host}:{chroma.port}"
+        raise ChromaUnavailable(f"no Chroma server answered at {where} within {chroma.connect_s:g}s "
+                                f"(kb.chroma in settings.yaml; start one with `chroma run --path DIR "
+                                f"--port {chroma.port}`)") from exc.last_attempt.exception()

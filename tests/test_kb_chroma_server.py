@@ -1,0 +1,103 @@
+"""kb.chroma: the knowledge base on a real Chroma server (chromadb's own `chroma run`, started here on a
+free port), shared by two KnowledgeBases as two bot processes would share it: what one syncs, the
+other finds; each deployment keeps to its own collection; a dead address fails at start, by name."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from agent.kb import KnowledgeBase, USEEmbeddingFunction
+from agent.kb.chroma import ChromaUnavailable, collection_name, make_client
+from agent.settings import ChromaSettings, KBSettings
+from agent.testing.puppet import free_port
+
+CLUB = "# 俱乐部\n\n## 场地\n- 周末活动在城西体育馆二楼。\n- 停车请用北门的地下车库。\n"
+ADDED = "# 器材\n\n## 借用\n- 球拍可以在前台登记后免费借用，当天归还。\n"
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`chroma run` on a free port; ready once it logs that it listens (its output is drained, so a
+    full pipe never stalls it) and a client's heartbeat answers."""
+    port = free_port()
+    proc = subprocess.Popen([str(CHROMA), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--port",
+                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    listening = threading.Event()
+
+    def drain():
+        for line in proc.stdout:
+            if "listening on" in line.lower():
+                listening.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        assert listening.wait(120), "chroma run never said it listens"
+        settings = ChromaSettings(mode="server", port=port, connect_s=30, refresh_s=0)
+        make_client(settings, Path()).heartbeat()
+        yield settings
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def kb_on(settings: ChromaSettings, prefix: str = "club-") -> KnowledgeBase:
+    """One bot process's knowledge base, as make_kb builds it in server mode."""
+    kb = KBSettings(chroma=settings.model_copy(update={"prefix": prefix}))
+    return KnowledgeBase(make_client(kb.chroma, Path()), USEEmbeddingFunction(), collection=collection_name(kb),
+                         shared=True, refresh_s=kb.chroma.refresh_s)
+
+
+@pytest.mark.e2e
+def test_a_sync_in_one_process_is_found_by_another(server, tmp_path):
+    folder = tmp_path / "club"
+    folder.mkdir()
+    (folder / "club.md").write_text(CLUB, encoding="utf-8")
+    writer, reader = kb_on(server), kb_on(server)
+    assert writer.sync({"club": folder}).added == ["club/club.md"]
+    hits = reader.search("车停在哪里？", ["club"], k=1)
+    assert hits and "北门" in hits[0].text
+
+    # the reader's index is built now; a later sync by the writer makes it stale through the server
+    version = reader.version
+    (folder / "gear.md").write_text(ADDED, encoding="utf-8")
+    assert writer.sync({"club": folder}).added == ["club/gear.md"]
+    assert reader.version > version
+    assert reader.ready(timeout=120)
+    hits = reader.search("球拍能借吗？", ["club"], k=1)
+    assert hits and "球拍" in hits[0].text
+    assert reader.stats()["files"] == 2 and reader.stats()["last_sync"]
+
+
+@pytest.mark.e2e
+def test_each_deployment_keeps_to_its_own_collection(server, tmp_path):
+    folder = tmp_path / "club"
+    folder.mkdir()
+    (folder / "club.md").write_text(CLUB, encoding="utf-8")
+    ours, theirs = kb_on(server, "east-"), kb_on(server, "west-")
+    ours.sync({"club": folder})
+    assert ours.collection.name == "east-knowledge" and ours.indexed_files() == {("club", "club.md")}
+    assert theirs.indexed_files() == set() and theirs.search("停车", ["club"]) == []
+
+
+def test_a_server_that_does_not_answer_is_named_at_start():
+    port = free_port()  # nothing listens there
+    with pytest.raises(ChromaUnavailable, match=rf"127\.0\.0\.1:{port}.*kb\.chroma"):
+        make_client(ChromaSettings(mode="server", port=port, connect_s=0), Path())
+
+
+def test_a_collection_name_chroma_refuses_names_the_keys():
+    with pytest.raises(ValueError, match=r"kb\.chroma\.prefix \+ kb\.collection"):
+        collection_name(KBSettings(collection="kb", chroma=ChromaSettings(prefix="our club/")))
+    assert collection_name(KBSettings(chroma=ChromaSettings(prefix="club-"))) == "club-knowledge"
+
+
+def test_local_mode_keeps_the_index_in_the_data_folder(tmp_path):
+    client = make_client(ChromaSettings(), tmp_path / "chroma")
+    client.get_or_create_collection("probe")
+    assert (tmp_path / "chroma" / "chroma.sqlite3").exists()
+
