@@ -10,12 +10,16 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.types import EmbeddingFunction
 
 from agent.kb.embeddings import USEEmbeddingFunction
 from agent.kb.store import KnowledgeBase
@@ -37,7 +41,12 @@ from agent.settings import Settings
 from agent.store import Store
 from agent.theme.judge import ThemeJudge
 
+if TYPE_CHECKING:
+    from agent.llm.provider import LLM
+
 log = logging.getLogger(__name__)
+
+_FROM_SETTINGS = object()  # build(llm=…) not given: the model settings.llm describes
 
 
 class ThemeJudges:
@@ -113,11 +122,12 @@ class App:
     store: Store
     kb: KnowledgeBase
     pipeline: Pipeline
-    llm: object | None
+    llm: LLM | None
     judges: ThemeJudges
     scheduler: Scheduler
     digest: Digest
     gap_notes: GapNotes | None = None
+    clock: Callable[[], datetime] = datetime.now
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
     _purged: datetime | None = field(default=None, repr=False)
 
@@ -190,36 +200,47 @@ class App:
             self._tmp.cleanup()
 
 
-def make_kb(settings: Settings, chroma_dir: Path) -> KnowledgeBase:
-    """The knowledge base on a persistent Chroma folder, with the offline embedding passed explicitly."""
-    chroma_dir.mkdir(parents=True, exist_ok=True)
-    client = chromadb.PersistentClient(path=str(chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
-    return KnowledgeBase(client, USEEmbeddingFunction(), collection=settings.kb.collection,
+def make_kb(settings: Settings, chroma_dir: Path, *, client: ClientAPI | None = None,
+            embedding_function: EmbeddingFunction | None = None) -> KnowledgeBase:
+    """The knowledge base: on `client` (default: a persistent Chroma folder) with the embedding passed
+    explicitly (default: the offline encoder)."""
+    if client is None:
+        chroma_dir.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
+    return KnowledgeBase(client, embedding_function or USEEmbeddingFunction(), collection=settings.kb.collection,
                          domain_words=settings.kb.domain_words, chunk_size=settings.kb.chunk_size,
                          chunk_overlap=settings.kb.chunk_overlap, rrf_k=settings.retrieval.rrf_k,
                          max_file_mb=settings.kb.max_file_mb)
 
 
-def build(settings: Settings, *, ephemeral: bool = False) -> App:
-    """Build the app. ephemeral: knowledge index in a temporary folder and state in memory (tests, eval)."""
-    tmp = tempfile.TemporaryDirectory(prefix="steward-") if ephemeral else None
-    kb = make_kb(settings, Path(tmp.name) / "chroma" if tmp else settings.chroma_dir)
-    store = Store(":memory:" if ephemeral else settings.db_path)
-    from agent.llm.provider import make_llm  # here: the OpenAI client it pulls in is 40 MB of RSS
+def build(settings: Settings, *, ephemeral: bool = False, clock: Callable[[], datetime] = datetime.now,
+          llm: LLM | None | object = _FROM_SETTINGS, embedding_function: EmbeddingFunction | None = None,
+          chroma_client: ClientAPI | None = None) -> App:
+    """Build the app. ephemeral: knowledge index in a temporary folder and state in memory (tests, eval).
+    The parts a test or a tool swaps are taken as arguments (defaults: from settings): the clock the
+    model budget counts days by, the model (None: no model), the knowledge base's embedding function
+    and Chroma client (the theme judge and the moderation model keep the offline encoder they were
+    fitted on)."""
+    tmp = tempfile.TemporaryDirectory(prefix="steward-") if ephemeral and chroma_client is None else None
+    kb = make_kb(settings, Path(tmp.name) / "chroma" if tmp else settings.chroma_dir, client=chroma_client,
+                 embedding_function=embedding_function)
+    store = Store(":memory:" if ephemeral else settings.store_url)
+    if llm is _FROM_SETTINGS:
+        from agent.llm.provider import make_llm  # here: the OpenAI client it pulls in is 40 MB of RSS
 
-    llm = make_llm(settings.llm, data_dir=settings.data_dir)
+        llm = make_llm(settings.llm, data_dir=settings.data_dir)
     writer = budget = None
     if llm is not None:
         tokens.ensure_offline(settings.data_dir)  # tiktoken's files from the package, never the network
         s = settings.llm
-        budget = Budget(s.group_daily_tokens, s.member_daily_tokens, s.monthly_tokens, store=store)
+        budget = Budget(s.group_daily_tokens, s.member_daily_tokens, s.monthly_tokens, store=store, clock=clock)
         writer = AnswerWriter(llm, budget, s)
     prompts = Prompts(settings.prompts_dir)
-    services = Services(settings=settings, store=store, kb=kb, prompts=prompts, llm=llm)
+    services = Services(settings=settings, store=store, kb=kb, prompts=prompts, llm=llm, clock=clock)
     judges = ThemeJudges(settings, kb)
     pipeline = Pipeline(services, routes(judges, writer), observers=[Recorder(store, settings.groups)])
     screen = Screen(services, next(r for r in pipeline.routes if isinstance(r, AnswerRoute)), judges)
     return App(settings=settings, store=store, kb=kb, pipeline=pipeline, llm=llm, judges=judges,
                scheduler=Scheduler(settings, store, kb, prompts, llm, budget=budget),
                digest=Digest(settings, store, prompts, screen=screen),
-               gap_notes=GapNotes(settings, store, prompts, screen=screen), _tmp=tmp)
+               gap_notes=GapNotes(settings, store, prompts, screen=screen), clock=clock, _tmp=tmp)

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from agent import quoting
 from agent.bounds import head_and_tail
@@ -23,6 +23,11 @@ from agent.llm.deadline import per_message as reply_deadline
 from agent.settings import GroupConfig, Settings
 from agent.store import Store
 
+if TYPE_CHECKING:
+    from agent.kb.store import KnowledgeBase
+    from agent.llm.prompts import Prompts
+    from agent.llm.provider import LLM
+
 log = logging.getLogger(__name__)
 
 
@@ -32,9 +37,9 @@ class Services:
 
     settings: Settings
     store: Store
-    kb: object  # agent.kb.KnowledgeBase
-    prompts: object  # agent.llm.prompts.Prompts
-    llm: object | None = None  # agent.llm.provider.LLM, None in no-LLM mode
+    kb: KnowledgeBase
+    prompts: Prompts
+    llm: LLM | None = None  # None in no-LLM mode
     clock: Callable[[], datetime] = datetime.now
 
 

@@ -414,12 +414,12 @@ async def test_sigterm_sets_stop():
     assert stop.is_set()
 
 
-async def test_a_mute_connection_is_noticed_by_the_ding_probe(tmp_path, g1, route):
+async def test_a_stalled_connection_is_noticed_by_the_ding_probe(tmp_path, g1, route):
     settings = settings_for(tmp_path, [g1])
     async with on_loopback(settings, pipeline_for(settings, route), probe_s=0.2) as (lb, channel):
-        lb.mute()  # connection open, nothing answered: no error ever reaches the client
+        lb.stall()  # connection open, nothing answered: no error ever reaches the client
         await lb.wait_for(lambda: channel.dropped_at, timeout=5)
-        lb.unmute()
+        lb.resume()
         lb.say(g1, ALICE, "q 还在吗")
         [reply] = await lb.wait_for(lambda: lb.texts(g1), timeout=10)
     assert reply.text.endswith("答:还在吗") and channel.sessions >= 2

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agent.answering import model
 from agent.answering.compose import Extract
 from agent.answering.features import Observed, observe
+
+if TYPE_CHECKING:
+    from agent.kb.retrieve import Hit
 
 # A passage this close to the group's theme and description is the group's self-description: it
 # resembles every on-topic question without answering any of them, so it keeps only a fifth of its
@@ -25,7 +29,7 @@ RESTATED_KEEPS = 0.2
 
 @dataclass(frozen=True)
 class Candidate:
-    hit: object  # agent.kb.retrieve.Hit
+    hit: Hit
     observed: Observed
     confidence: float
 

@@ -111,12 +111,13 @@ class LoopbackPuppet:
             queue.put_nowait(DROP)
         self._streams.clear()
 
-    def mute(self) -> None:
+    def stall(self) -> None:
         """Stop answering calls and sending events while keeping connections open (a half-open link)."""
         assert self._answering is not None, "start() first"
         self._answering.clear()
 
-    def unmute(self) -> None:
+    def resume(self) -> None:
+        """Answer again after `stall`."""
         assert self._answering is not None, "start() first"
         self._answering.set()
 
