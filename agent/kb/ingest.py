@@ -22,7 +22,7 @@ from agent import patterns
 SUFFIXES = (".md", ".markdown", ".txt")
 SEP = " › "
 # bump when the chunking logic changes, so every file is re-chunked on the next sync
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 _SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "!", "?", ";", "，", ",", " ", ""]
 _QUESTION = patterns.compile(
@@ -36,6 +36,12 @@ PLAIN_QUESTION = 60  # a line this short that ends with "?" is a question headin
 _TABLE_QUESTION = {"问题", "问", "提问", "常见问题", "q", "question", "questions", "faq"}
 _UNIT = patterns.compile(r"[^\n。！？；!?;]*[。！？；!?;]|[^\n。！？；!?;]+")  # a sentence, or a line's unended rest
 _WORDY = patterns.compile(r"\w")
+# an HTML comment alone on its line ends an entry: the who-and-when note under each fact added in chat
+_NOTE_LINE = patterns.compile(r"^[ \t]*<!--[^\n]*?-->[ \t]*$", re.M)
+# stands for a note line between uncommenting and splitting: printable, or the Markdown splitter drops it
+_ENTRY_END = "⟦entry-end⟧"
+_CLAUSE = patterns.compile(r"[^，,：:；;。！？!?、\n]+")
+CLAUSE_CHARS = 4  # shorter clauses ("新规", "另外") say nothing a question would be asked about
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,9 @@ class Chunk:
     index: int
     content_hash: str  # of the whole file
     title: str = ""
+    # an entry added in chat is also embedded as the question it answered and each of its clauses:
+    # one short fact is asked about in words far from its whole sentence
+    phrasings: tuple[str, ...] = ()
 
     @property
     def embed_text(self) -> str:
@@ -69,7 +78,8 @@ class Chunk:
         retrieval scores a chunk by its best unit."""
         head = self._head(with_title=False)
         pieces = [_table_row(p.strip()) for p in _UNIT.findall(self.text) if _WORDY.search(p)]
-        return [f"{head}\n{p}" if head else p for p in pieces if p]
+        units = [f"{head}\n{p}" if head else p for p in pieces if p]
+        return units + [p for p in self.phrasings if p not in units]
 
     def metadata(self, chunker: str) -> dict:
         return {"scope": self.scope, "file": self.file, "heading": self.heading,
@@ -148,9 +158,10 @@ def knowledge_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def _blocks(body: str) -> list[tuple[str, str]]:
-    """Split a section body into (question, text) blocks: each FAQ pair runs from its question to the
-    next question and stays whole; prose before the first question is ("", text).
+def _blocks(body: str) -> list[tuple[str, str, bool]]:
+    """Split a section body into (question, text, entry) blocks: each FAQ pair runs from its question
+    to the next question and stays whole; prose before the first question is ("", text). A note line
+    ends an entry (`entry` true): the block before it is a passage of its own.
 
     FAQ shapes: labelled lines (`Q：…` / `**问：…**` / `Question: …`, kept in the text as written),
     and, with the question kept only as metadata so a quote gives the answer: a bold question
@@ -158,10 +169,16 @@ def _blocks(body: str) -> list[tuple[str, str]]:
     it), a short line ending in a question mark, a bold line of its own titling the lines below it
     (a topic instead of a question), and a table whose rows are question and answer."""
     blocks: list[tuple[str, list[str]]] = [("", [])]
+    entries: set[int] = set()  # positions of the blocks a note line closed
     lines = body.splitlines()
     i = 0
     while i < len(lines):
         line = lines[i]
+        if line.strip() == _ENTRY_END:
+            entries.add(len(blocks) - 1)
+            blocks.append(("", []))
+            i += 1
+            continue
         if line.lstrip().startswith("|"):
             table = []
             while i < len(lines) and lines[i].lstrip().startswith("|"):
@@ -182,7 +199,7 @@ def _blocks(body: str) -> list[tuple[str, str]]:
         else:
             blocks[-1][1].append(line)
         i += 1
-    return [(q, text) for q, lines in blocks if (text := "\n".join(lines).strip())]
+    return [(q, text, n in entries) for n, (q, lines) in enumerate(blocks) if (text := "\n".join(lines).strip())]
 
 
 def _asked(line: str) -> tuple[str, str] | None:
@@ -235,7 +252,9 @@ def _sections(text: str, markdown: bool) -> list[tuple[str, list[str], str]]:
 
 def uncommented(text: str) -> str:
     """Markdown without its HTML comments: invisible to a reader, so not knowledge to quote (the
-    who-and-when note under an entry added in chat was answered to members as part of the entry)."""
+    who-and-when note under an entry added in chat was answered to members as part of the entry).
+    A comment alone on its line leaves an entry end behind."""
+    text = _NOTE_LINE.sub(_ENTRY_END, text)
     out, at = [], 0
     while (start := text.find("<!--", at)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
         out.append(text[at:start])
@@ -258,14 +277,25 @@ def chunk_text(scope: str, file: str, text: str, chunk_size: int, chunk_overlap:
         heading = SEP.join(path)
         # a "### question?" heading makes its whole section one FAQ pair
         asked = path[-1] if path and _ASKING.search(path[-1]) else ""
-        blocks = [(asked, body)] if asked else _blocks(body)
-        for question, block in blocks:
+        blocks = [(asked, body.replace(_ENTRY_END, ""), False)] if asked else _blocks(body)
+        for question, block, entry in blocks:
             for piece in [block] if question else splitter.split_text(block):
                 index = len(chunks)
                 key = "\x00".join([scope, file, heading, str(index), piece])
                 cid = hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
-                chunks.append(Chunk(cid, scope, file, heading, question, piece, index, content_hash, title))
+                chunks.append(Chunk(cid, scope, file, heading, question, piece, index, content_hash, title,
+                                    phrasings(question, piece) if entry else ()))
     return chunks
+
+
+def phrasings(question: str, text: str) -> tuple[str, ...]:
+    """What an entry is likely asked as, without a model: the question it answered (when known) and
+    each of its clauses (the fact's first clause is usually its topic). The pair's labelled
+    question line is not a clause of the answer."""
+    body = "\n".join(line for line in text.splitlines() if not _QUESTION.match(line)) if question else text
+    clauses = [c.strip(" *") for c in _CLAUSE.findall(body.replace("**", ""))]
+    clauses = [c for c in clauses if len(c) >= CLAUSE_CHARS and _WORDY.search(c)]
+    return tuple(dict.fromkeys([question, *clauses] if question else clauses))
 
 
 _TERM_SOURCES = [
