@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import chromadb
 from chromadb.api import ClientAPI
 from chromadb.api.types import EmbeddingFunction
 
+from agent.kb.chroma import collection_name, make_client
 from agent.kb.embeddings import USEEmbeddingFunction
 from agent.kb.store import KnowledgeBase
 from agent.analytics.digest import Digest
@@ -201,16 +201,16 @@ class App:
 
 
 def make_kb(settings: Settings, chroma_dir: Path, *, client: ClientAPI | None = None,
-            embedding_function: EmbeddingFunction | None = None) -> KnowledgeBase:
-    """The knowledge base: on `client` (default: a persistent Chroma folder) with the embedding passed
-    explicitly (default: the offline encoder)."""
-    if client is None:
-        chroma_dir.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
-    return KnowledgeBase(client, embedding_function or USEEmbeddingFunction(), collection=settings.kb.collection,
-                         domain_words=settings.kb.domain_words, chunk_size=settings.kb.chunk_size,
-                         chunk_overlap=settings.kb.chunk_overlap, rrf_k=settings.retrieval.rrf_k,
-                         max_file_mb=settings.kb.max_file_mb)
+            embedding_function: EmbeddingFunction | None = None, local: bool = False) -> KnowledgeBase:
+    """The knowledge base: on `client` (default: the one kb.chroma names; `local`: a folder of its own
+    whatever the settings, as an ephemeral app's) with the embedding passed explicitly (default: the
+    offline encoder)."""
+    chroma = settings.kb.chroma.model_copy(update={"mode": "local"}) if local else settings.kb.chroma
+    return KnowledgeBase(client or make_client(chroma, chroma_dir), embedding_function or USEEmbeddingFunction(),
+                         collection=collection_name(settings.kb), domain_words=settings.kb.domain_words,
+                         chunk_size=settings.kb.chunk_size, chunk_overlap=settings.kb.chunk_overlap,
+                         rrf_k=settings.retrieval.rrf_k, max_file_mb=settings.kb.max_file_mb,
+                         shared=chroma.mode == "server" and client is None, refresh_s=chroma.refresh_s)
 
 
 def build(settings: Settings, *, ephemeral: bool = False, clock: Callable[[], datetime] = datetime.now,
@@ -223,7 +223,7 @@ def build(settings: Settings, *, ephemeral: bool = False, clock: Callable[[], da
     fitted on)."""
     tmp = tempfile.TemporaryDirectory(prefix="steward-") if ephemeral and chroma_client is None else None
     kb = make_kb(settings, Path(tmp.name) / "chroma" if tmp else settings.chroma_dir, client=chroma_client,
-                 embedding_function=embedding_function)
+                 embedding_function=embedding_function, local=ephemeral)
     store = Store(":memory:" if ephemeral else settings.store_url)
     if llm is _FROM_SETTINGS:
         from agent.llm.provider import make_llm  # here: the OpenAI client it pulls in is 40 MB of RSS

@@ -12,12 +12,13 @@ import pytest
 
 from agent.kb import KnowledgeBase, USEEmbeddingFunction
 from agent.kb.chroma import ChromaUnavailable, collection_name, make_client
-from agent.settings import ChromaSettings, KBSettings
+from agent.settings import ChromaSettings, KBSettings, load_settings
 from agent.testing.puppet import free_port
 
 CLUB = "# 俱乐部\n\n## 场地\n- 周末活动在城西体育馆二楼。\n- 停车请用北门的地下车库。\n"
 ADDED = "# 器材\n\n## 借用\n- 球拍可以在前台登记后免费借用，当天归还。\n"
 CHROMA = Path(sys.executable).with_name("chroma")
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +102,16 @@ def test_local_mode_keeps_the_index_in_the_data_folder(tmp_path):
     client.get_or_create_collection("probe")
     assert (tmp_path / "chroma" / "chroma.sqlite3").exists()
 
+
+
+@pytest.mark.e2e
+def test_the_app_builds_its_knowledge_base_on_the_configured_server(server, tmp_path):
+    """make_kb follows kb.chroma; an ephemeral app (eval, tests) keeps a folder of its own whatever it says."""
+    from agent.app import make_kb
+
+    settings = load_settings(REPO / "config")
+    settings.kb.chroma = server.model_copy(update={"prefix": "app-"})
+    kb = make_kb(settings, tmp_path / "unused")
+    assert kb.shared and kb.collection.name == "app-knowledge" and not (tmp_path / "unused").exists()
+    own = make_kb(settings, tmp_path / "own", local=True)
+    assert not own.shared and (tmp_path / "own" / "chroma.sqlite3").exists()
