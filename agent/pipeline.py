@@ -1,8 +1,11 @@
 """The path of one group message: drop what is not ours, then the ordered routes, first match wins.
 
 The list of routes below is the whole flow of the bot in one place. Each route is a small object with
-a predicate (`match`, where permissions live) and a handler that returns a Decision, or None to let
-the next route try. The last route always decides, so every message gets exactly one Decision.
+a predicate (`match`: "I decide this", where permissions live) and a handler that returns the
+Decision. What the message is (question shape, glue, topic verdict, answer candidates) is worked out
+once in a view (agent.view) made before the routes and read by all of them. A handler may still
+return None when its check finds nothing after all (moderation runs its detectors in the handler),
+and the next route decides; the last route always decides, so every message gets exactly one Decision.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from agent.events import Action, Decision, DecisionKind, Member, Message, Role, 
 from agent.llm.deadline import per_message as reply_deadline
 from agent.settings import GroupConfig, Settings
 from agent.store import Store
+from agent.view import MessageView
 
 if TYPE_CHECKING:
     from agent.kb.store import KnowledgeBase
@@ -50,6 +54,13 @@ class Context:
     group: GroupConfig
     services: Services
     recent: deque  # recent (Message, Decision) pairs of this group, oldest first
+    view: MessageView | None = None  # what the message being decided is, made before the routes
+
+    def view_of(self, message: Message) -> MessageView:
+        """The message's view: the pipeline's, or a fresh one for a caller that runs a route by hand."""
+        if self.view is None or self.view.message is not message:
+            self.view = MessageView(message, self.group, self.recent)
+        return self.view
 
     def sentence(self, name: str, /, **values) -> str:
         return self.services.prompts.render(name, self.group.language, **values)
@@ -145,7 +156,9 @@ class Pipeline:
             recent = self._recent.setdefault(group.id, deque(maxlen=self._window))
             store = self.services.store
             with store.deciding():  # its strikes and gaps wait for the transaction below
-                decision = self._decide(message, Context(group=group, services=self.services, recent=recent))
+                view = MessageView(message, group, recent)
+                ctx = Context(group=group, services=self.services, recent=recent, view=view)
+                decision = self._decide(message, ctx)
                 # seen, decided and recorded in one transaction: a crash before it leaves a redelivery to decide
                 if not store.decided(message.id, message.ts, decision.kind.value):
                     log.info("dropped message %s: another delivery of it was decided first", message.id)

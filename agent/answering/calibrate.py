@@ -67,7 +67,7 @@ def harvest(folder: Path, settings: Settings) -> list[Asked]:
             if row["expect"] not in ("answer", "unknown", "ignore", "nudge"):
                 continue
             message = to_message(row, group, mentions, seq)
-            if not route.match(message, ctx):
+            if not route.asks(message, ctx):
                 continue
             facts = row.get("facts", [])
             rows = tuple(Row(c.observed.values, c.observed.cross,

@@ -1,5 +1,6 @@
 """Questions the bot should take: answer from the knowledge with sources, or say honestly it does not
-know (and record the gap for the owners). Chatter and peer polls pass on to the theme route."""
+know (and record the gap for the owners). The route takes a message only when it will decide it:
+chatter, peer polls and off-topic questions are the theme route's, read from the same verdicts."""
 from __future__ import annotations
 
 import logging
@@ -13,10 +14,7 @@ from agent.kb.tokenize import content_tokens
 from agent.moderation import is_muted
 from agent.events import Decision, DecisionKind, Kind, Message, Say, Source
 from agent.pipeline import Context
-from agent.theme.glue import is_glue
-from agent.routes.theme import judged
-from agent.theme.judge import recent_texts
-from agent.theme.policy import follows_drift
+from agent.view import MessageView
 
 log = logging.getLogger(__name__)
 FOLLOW_UP_WORDS = 3  # a question with more content words of its own stands alone
@@ -37,24 +35,32 @@ class AnswerRoute:
         shape("预热一下可以吗？")
 
     def match(self, message: Message, ctx: Context) -> bool:
-        if message.kind != Kind.TEXT or is_glue(message):
+        """Addressed to the bot; or a question the knowledge answers confidently (when the group
+        lets the bot answer unprompted); or an on-topic factual question, which at worst is a gap.
+        Decided without the model: the model is asked only about questions this route owns."""
+        if not self.asks(message, ctx):
+            return False
+        if message.to_bot:
+            return True
+        view = ctx.view_of(message)
+        if ctx.group.answer.unprompted and self._confidence(view, ctx) >= self._threshold(ctx):
+            return True
+        return view.question.seeks_fact and not self._offtopic(view, ctx)
+
+    def asks(self, message: Message, ctx: Context) -> bool:
+        """The message asks the bot something, by its form alone: addressed to it, or a question
+        that is not a poll of peers (what answerability is calibrated on)."""
+        view = ctx.view_of(message)
+        if message.kind != Kind.TEXT or view.glue:
             return False
         if is_muted(ctx.services.store, ctx.group.id, message.sender.id, message.ts):
             return False  # the moderation ladder put this member on a break from the bot
-        q = shape(message.text)
-        return message.to_bot or (q.is_question and not q.opinion)
+        return message.to_bot or (view.question.is_question and not view.question.opinion)
 
-    def handle(self, message: Message, ctx: Context) -> Decision | None:
-        q = shape(message.text)
-        threshold = ctx.services.settings.retrieval.answer_threshold
-        candidates = self.candidates(message.text, ctx)
+    def handle(self, message: Message, ctx: Context) -> Decision:
+        view = ctx.view_of(message)
+        candidates = self._found(view, ctx)
         conf = candidates[0].confidence if candidates else 0.0
-        earlier = self._earlier_question(message, ctx)
-        if earlier and conf < threshold and len(content_tokens(focus(message.text))) <= FOLLOW_UP_WORDS:
-            # a follow-up ("那咋整", "算低吗") may only make sense with the member's question before it
-            again = self.candidates(f"{earlier} {message.text}", ctx)
-            if again and again[0].confidence > conf:
-                candidates, conf = again, again[0].confidence
         detail = {"candidates": [(c.hit.file, c.hit.heading, round(c.confidence, 3), c.gated) for c in candidates]}
         may_speak = message.to_bot or ctx.group.answer.unprompted
         written = self._written(message, ctx, candidates) if may_speak else None
@@ -64,14 +70,10 @@ class AnswerRoute:
         # "don't know" is retrieval's call, not the model's: small models refuse too readily, so a
         # confident passage is quoted even when the model said NO_ANSWER or wrote something refused;
         # below the threshold the model's NO_ANSWER stands
-        if conf >= threshold and may_speak:
+        if conf >= self._threshold(ctx) and may_speak:
             best = candidates[0]
             return self._answer(message, ctx, [best], best.extract.text, conf, detail, usage, quoted=True)
-        if not message.to_bot and (follows_drift(message, ctx.group, ctx.recent) or self._offtopic(message, ctx)):
-            return None  # an off-topic question, or one inside off-topic talk: the theme route's to judge
-        if not (q.seeks_fact or message.to_bot):
-            return None
-        return self._unknown(message, ctx, clean(message.text), conf, detail, usage)
+        return self._unknown(message, ctx, conf, detail, usage)
 
     def candidates(self, text: str, ctx: Context) -> list:
         """The top passages for `text`, each with the model's confidence, most confident first. A
@@ -83,6 +85,35 @@ class AnswerRoute:
         similarity = (lambda h: judge_theme.theme_similarity(h.id, h.text)) if judge_theme else (lambda h: 0.0)
         return judge(clean(text), focus(text), hits, CONSIDERED, settings.retrieval.max_sentences,
                      settings.kb.chunk_size, similarity)
+
+    def _found(self, view: MessageView, ctx: Context) -> list:
+        """The message's candidates, judged once. A follow-up ("那咋整", "算低吗") may only make sense
+        with the member's question before it: asked again with it when that finds more."""
+        def find() -> list:
+            text = view.message.text
+            found = self.candidates(text, ctx)
+            conf = found[0].confidence if found else 0.0
+            earlier = self._earlier_question(view.message, ctx)
+            if earlier and conf < self._threshold(ctx) and len(content_tokens(focus(text))) <= FOLLOW_UP_WORDS:
+                again = self.candidates(f"{earlier} {text}", ctx)
+                if again and again[0].confidence > conf:
+                    return again
+            return found
+        return view.candidates(find)
+
+    def _confidence(self, view: MessageView, ctx: Context) -> float:
+        found = self._found(view, ctx)
+        return found[0].confidence if found else 0.0
+
+    @staticmethod
+    def _threshold(ctx: Context) -> float:
+        return ctx.services.settings.retrieval.answer_threshold
+
+    def _offtopic(self, view: MessageView, ctx: Context) -> bool:
+        """Off-topic by the topic verdict the theme route also reads, or asked inside off-topic talk."""
+        if view.in_drift:
+            return True
+        return self.theme_judges is not None and view.topic(self.theme_judges(ctx.group.id)).offtopic
 
     @staticmethod
     def _earlier_question(message: Message, ctx: Context) -> str | None:
@@ -103,13 +134,6 @@ class AnswerRoute:
         worth = [c for c in candidates if c.confidence >= ctx.services.settings.llm.consult_threshold]
         return self.writer.write(ctx, message, worth) if worth else None
 
-    def _offtopic(self, message: Message, ctx: Context) -> bool:
-        if self.theme_judges is None:
-            return False
-        # the message and the talk just before it, as the theme route weighs them
-        text, before = judged(message.text, recent_texts(message.ts, ctx.recent))
-        return self.theme_judges(ctx.group.id).is_offtopic(text, before, ctx.group.theme_policy.margin)
-
     def _answer(self, message, ctx, used, text, conf, detail, usage, quoted: bool) -> Decision:
         """Quoted (no-LLM): the passage's own sentences plus the citation line. Written: the model's
         reply, which cites its sources itself; the Decision lists them either way."""
@@ -121,7 +145,8 @@ class AnswerRoute:
         return Decision(DecisionKind.ANSWER, message.id, self.name, confidence=conf, sources=sources,
                         actions=[Say(ctx.group.id, text, (message.sender.id,))], detail=detail, **usage)
 
-    def _unknown(self, message, ctx, question, conf, detail, usage) -> Decision:
+    def _unknown(self, message, ctx, conf, detail, usage) -> Decision:
+        question = clean(message.text)
         ctx.services.store.add_gap(ctx.group.id, message.sender.id, message.id, question, message.to_bot, message.ts)
         actions = []
         if message.to_bot and ctx.group.answer.unknown_reply_when_addressed:

@@ -1,25 +1,12 @@
 """The catch-all route: social glue is ignored (a bare reaction inside off-topic talk is part of that
-talk); off-topic drift is judged on every message and nudged only when the drift policy allows.
-Every message that reaches it gets a Decision."""
+talk); off-topic drift is read from the message's topic verdict and nudged only when the drift policy
+allows. Every message that reaches it gets a Decision."""
 from __future__ import annotations
 
 from agent.events import Decision, DecisionKind, Message, Say
-from agent.bounds import head_and_tail
 from agent.pipeline import Context
-from agent.theme.glue import content, is_glue, is_reaction
-from agent.theme.judge import ThemeJudge, cutoff, recent_texts
 from agent.theme.nudge import compose
-from agent.theme.policy import follows_drift, should_nudge
-
-SHORT_REPLY = 25  # characters of content: a reply this short takes the topic of the talk it answers
-# a message's topic is judged on its head and tail, this many characters: the judge cuts words from all
-# it is given (0.4 s for a 4,000-character message and the talk before it), and a topic shows early
-THEME_CHARS = 400
-
-
-def judged(text: str, before: list[str]) -> tuple[str, list[str]]:
-    """The message and the talk before it as the theme judge reads them (both bounded)."""
-    return head_and_tail(text, THEME_CHARS), [head_and_tail(t, THEME_CHARS) for t in before]
+from agent.theme.policy import should_nudge
 
 
 class ThemeRoute:
@@ -32,20 +19,17 @@ class ThemeRoute:
         return message.group_id is not None
 
     def handle(self, message: Message, ctx: Context) -> Decision:
-        if is_glue(message):
-            if not (is_reaction(message) and follows_drift(message, ctx.group, ctx.recent)):
+        view = ctx.view_of(message)
+        if view.glue:
+            if not (view.reaction and view.in_drift):
                 return Decision(DecisionKind.IGNORE, message.id, self.name, detail={"glue": True})
-            offtopic, inherited, detail = True, True, {"glue": True}  # "+1" to off-topic talk
+            inherited, detail = True, {"glue": True}  # "+1" to off-topic talk
         else:
-            judge: ThemeJudge = self.judges(ctx.group.id)
-            policy = ctx.group.theme_policy
-            j = judge.judge(*judged(message.text, recent_texts(message.ts, ctx.recent)))
-            offtopic, inherited = j.probability >= cutoff(policy.margin), False
-            if not offtopic and j.probability >= cutoff(policy.reply_margin) and len(content(message.text)) <= SHORT_REPLY:
-                offtopic = inherited = follows_drift(message, ctx.group, ctx.recent)  # a reply takes its talk's topic
-            detail = {"offtopic_score": round(j.probability, 3), "lean": round(j.lean, 3)}
-            if not offtopic:
+            verdict = view.topic(self.judges(ctx.group.id))
+            detail = verdict.detail()
+            if not verdict.offtopic:
                 return Decision(DecisionKind.IGNORE, message.id, self.name, detail=detail)
+            inherited = verdict.inherited
         send, why_not = should_nudge(message, ctx.group, ctx.recent, ctx.services.store)
         detail |= {"inherited": inherited, "nudged": send, "suppressed": why_not}
         actions, calls, used = [], 0, 0

@@ -1,0 +1,84 @@
+"""One verdict per message: the view is worked out once before the routes, an off-topic question is
+decided by the theme route alone, and the answer route, once it matches, always decides."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from agent.events import DecisionKind, Member, Message
+from agent.routes.answer import AnswerRoute
+from agent.routes.theme import ThemeRoute
+
+CST = timezone(timedelta(hours=8))
+NOON = datetime(2025, 3, 10, 12, 0, tzinfo=CST)
+
+
+class Counting:
+    """The group's judge, counting how often a message is judged."""
+
+    def __init__(self, judges):
+        self.judges, self.calls = judges, 0
+
+    def __call__(self, group_id):
+        outer, inner = self, self.judges(group_id)
+
+        class Judge:
+            def __getattr__(self, name):
+                return getattr(inner, name)
+
+            def judge(self, text, before=()):
+                outer.calls += 1
+                return inner.judge(text, before)
+
+        return Judge()
+
+
+def routes_of(app):
+    answer = next(r for r in app.pipeline.routes if isinstance(r, AnswerRoute))
+    theme = next(r for r in app.pipeline.routes if isinstance(r, ThemeRoute))
+    return answer, theme
+
+
+def ask(app, text, i):
+    member = app.settings.groups["demo"].members[0]
+    message = Message(id=f"view-{i}", group_id="demo", sender=Member(member.id, member.name), text=text, ts=NOON)
+    return app.pipeline.dispatch(message)
+
+
+@pytest.mark.e2e
+def test_an_offtopic_question_is_the_theme_routes_alone_and_judged_once(demo_app):
+    answer, theme = routes_of(demo_app)
+    counting = Counting(theme.judges)
+    answer.theme_judges = theme.judges = counting
+    handled = []
+    real_handle = answer.handle
+    answer.handle = lambda m, c: handled.append(m) or real_handle(m, c)
+    d = ask(demo_app, "你们周末去看电影吗？听说那部新片评分很高，哪家影院音效最好？", i=1)
+    assert d.kind == DecisionKind.NUDGE and d.route == "theme"
+    assert not handled  # the answer route did not take it only to hand it back
+    assert counting.calls == 1  # one topic verdict, read by both routes
+
+
+@pytest.mark.e2e
+def test_an_on_topic_question_is_decided_by_the_answer_route(demo_app):
+    answer, theme = routes_of(demo_app)
+    counting = Counting(theme.judges)
+    answer.theme_judges = theme.judges = counting
+    d = ask(demo_app, "半马比赛途中能量胶大概多久吃一支？", i=2)
+    assert d.route == "answer" and d.kind in (DecisionKind.ANSWER, DecisionKind.UNKNOWN)
+    assert counting.calls <= 1
+
+
+def test_the_view_is_made_once_and_lazily(settings):
+    """Shape, glue and candidates are computed at most once per message, and only when asked for."""
+    from collections import deque
+
+    from agent.view import MessageView
+
+    group = settings.groups["demo"]
+    message = Message("v9", "demo", Member("m", "m"), "能量胶多久吃一支？", NOON)
+    view = MessageView(message, group, deque())
+    found = []
+    assert view.candidates(lambda: found.append(1) or ["c"]) == ["c"]
+    assert view.candidates(lambda: found.append(1) or ["d"]) == ["c"] and found == [1]
+    assert view.question is view.question and view.question.is_question
+    assert "glue" not in vars(view)  # never asked: never computed
