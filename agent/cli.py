@@ -86,6 +86,7 @@ def _mount() -> None:
     from agent.channels.cli import register as register_channels
     from agent.moderation.cli import register as register_moderation
     from agent.onboard.cli import register as register_onboard
+    from agent.state.cli import register as register_db
     from agent.theme.cli import register as register_theme
 
     register_onboard(app)
@@ -94,6 +95,7 @@ def _mount() -> None:
     register_moderation(app)
     register_analytics(app)
     register_theme(app)
+    register_db(app)
 
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from agent.kb.embeddings import embed
 from agent.quoting import MASK, asking_clause
+from agent.state import gaps as state
 from agent.store import Store
 
 SAME_QUESTION = 0.8  # cosine similarity above which two gap questions are one
@@ -56,6 +57,4 @@ def find(store: Store, group_id: str, gap_id: int) -> Gap | None:
 
 
 def close(store: Store, gap: Gap, answer: str) -> None:
-    with store.tx() as db:
-        db.executemany("UPDATE gaps SET status = 'answered', answer = ? WHERE id = ?",
-                       [(answer, gid) for gid in gap.gap_ids])
+    state.answer(store, gap.gap_ids, answer)

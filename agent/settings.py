@@ -237,6 +237,9 @@ class LLMSettings(_Strict):
 
 class StoreSettings(_Strict):
     path: Path | None = None  # default: <data_dir>/steward.db
+    # a database URL instead of the SQLite file, e.g. postgresql+psycopg://steward@db/steward; the password
+    # never in the config: ${VAR} is read from the environment, and libpq reads PGPASSWORD
+    url: str | None = None
     retention_days: int = Field(default=30, ge=1)  # message text kept only this long (gaps, evidence)
 
 
@@ -267,6 +270,11 @@ class Settings(_Strict):
     def db_path(self) -> Path:
         assert self.store.path is not None
         return self.store.path
+
+    @property
+    def store_url(self) -> str | Path:
+        """Where the state lives: store.url, else the SQLite file."""
+        return self.store.url or self.db_path
 
     @property
     def chroma_dir(self) -> Path:

@@ -26,6 +26,7 @@ from agent.moderation.replay import read_rows
 from agent.pipeline import Context, Services
 from agent.routes.moderation import ModerationRoute
 from agent.settings import Settings
+from agent.state import moderation
 from agent.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,8 +49,7 @@ def judged(folder: Path, owner: bool, confirm: bool) -> tuple[list[tuple[dict, s
             continue
         expected = row.get("violation") if row.get("expect") == "violation" else None
         if expected is None:
-            with store.tx() as db:  # withdrawn, as an owner's dismissal does
-                db.execute("DELETE FROM strikes WHERE group_id = ? AND message_id = ?", (group.id, message.id))
+            moderation.withdraw_strikes(store, group.id, message.id)  # as an owner's dismissal does
             dismissed += feedback.add(store, group, kind, feedback.DISMISSED, message.text, "owner", "bench", message.ts) is not None
         elif confirm and expected == kind:
             confirmed += feedback.add(store, group, kind, feedback.CONFIRMED, message.text, "owner", "bench", message.ts) is not None

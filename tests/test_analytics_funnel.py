@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from agent.analytics.funnel import summary
 from agent.analytics.recorder import Recorder
@@ -19,6 +20,7 @@ from agent.events import Decision, DecisionKind, Member, Message, Violation
 from agent.llm.prompts import Prompts
 from agent.pipeline import Pipeline, Services
 from agent.settings import GroupConfig, Person, Settings
+from agent.state import tables
 from agent.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -131,8 +133,8 @@ def local(ts: datetime, tz: str = "Asia/Shanghai") -> date:
 
 def test_no_message_text_is_stored(fed):
     store, _, _ = fed
-    for table in ("analytics_counts", "analytics_activity", "analytics_membership", "analytics_members"):
-        for row in store.query(f"SELECT * FROM {table}"):
+    for table in (tables.counts, tables.activity, tables.membership, tables.members):
+        for row in store.rows(sa.select(table)):
             assert "正文" not in " ".join(map(str, tuple(row)))
 
 

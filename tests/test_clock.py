@@ -47,8 +47,9 @@ def test_every_time_shown_to_the_group_is_on_its_clock(server_in_new_york, app):
     ch.send(owner.id, f"/warn @{member.name} 刷屏")
     why = ch.send(member.id, "/why")
     assert "2025-03-11 00:0" in why.reply, why.reply
-    stored = app.store.query("SELECT ts FROM strikes WHERE member_id = ?", (member.id,))
-    assert stored and all(r["ts"].endswith("+08:00") for r in stored)
+    stored = app.store.strikes(group.id, member.id)  # one instant, read back on the group's clock
+    assert stored and all(clock.local(r["ts"], group.timezone).strftime("%Y-%m-%d %H") == "2025-03-11 00"
+                          for r in stored)
     scam = ch.send(member.id, "转让半马名额，先付定金500元，私聊我微信 pay_8888，名额不多先到先得")
     files = [a.text for a in scam.actions if isinstance(a, Whisper)]  # the case file, to each owner
     assert len(files) == len(group.owners) and all("时间：2025-03-11 00:0" in t for t in files), files

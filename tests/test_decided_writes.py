@@ -6,14 +6,18 @@ that is not seen, nor a seen message without its strike; the redelivery then rec
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from agent.events import Decision, DecisionKind, Member, Message
 from agent.llm.prompts import Prompts
 from agent.pipeline import Pipeline, Services
+from agent.state import tables
 from agent.store import Store
+from pg import postgres, postgres_url, state_url  # noqa: F401  (fixtures)
 
 T0 = datetime(2025, 3, 10, 10, 0, tzinfo=timezone(timedelta(hours=8)))
 
@@ -40,8 +44,8 @@ class Recording:
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "steward.db")
+def store(state_url):
+    s = Store(state_url)
     yield s
     s.close()
 
@@ -57,7 +61,8 @@ def _msg(i: int, text: str) -> Message:
 
 
 def _rows(store: Store, table: str, message_id: str) -> int:
-    return len(store.query(f"SELECT 1 FROM {table} WHERE message_id = ?", (message_id,)))
+    rows = tables.metadata.tables[table]
+    return len(store.rows(sa.select(rows).where(rows.c.message_id == message_id)))
 
 
 @pytest.mark.parametrize("text,table", [("发广告了", "strikes"), ("停车场在哪里？", "gaps")])
@@ -81,29 +86,72 @@ def test_a_crash_before_the_seen_mark_leaves_no_record_and_the_redelivery_record
 
 def test_a_crash_inside_the_seen_transaction_lands_nothing(pipeline, store, monkeypatch):
     """The seen row is written first; failing the strike after it rolls the seen row back too."""
-    real_tx = Store.tx
+    real = Store.transaction
 
     class Failing:
-        def __init__(self, db):
-            self.db = db
+        def __init__(self, conn):
+            self.conn = conn
 
-        def execute(self, sql, params=()):
-            if sql.startswith("INSERT INTO strikes"):
+        def execute(self, statement, *args):
+            if getattr(statement, "table", None) is tables.strikes and statement.is_insert:
                 raise Crash
-            return self.db.execute(sql, params)
-
-    from contextlib import contextmanager
+            return self.conn.execute(statement, *args)
 
     @contextmanager
-    def tx(self):
-        with real_tx(self) as db:
-            yield Failing(db)
+    def transaction(self):
+        with real(self) as conn:
+            yield Failing(conn)
 
-    monkeypatch.setattr(Store, "tx", tx)
+    monkeypatch.setattr(Store, "transaction", transaction)
     with pytest.raises(Crash):
         pipeline.dispatch(_msg(2, "发广告了"))
-    monkeypatch.setattr(Store, "tx", real_tx)
+    monkeypatch.setattr(Store, "transaction", real)
     assert not store.seen("m2") and _rows(store, "strikes", "m2") == 0
+
+
+def test_two_accounts_deciding_one_message_decide_it_once(store, state_url):
+    """Two processes (two bot accounts in one room) get the same message and both find it unseen:
+    the seen row's key lets one decision land, with its strike, and drops the other's."""
+    other = Store(state_url)
+    try:
+        assert not store.seen("m3") and not other.seen("m3")
+        landed = []
+        for s in (store, other):
+            with s.deciding():
+                s.add_strike("demo", "wxid_m", "ad", 1, "m3", "发广告了", T0)
+                landed.append(s.decided("m3", T0, "violation"))
+        assert landed == [True, False]
+        assert _rows(store, "strikes", "m3") == 1 and _rows(other, "strikes", "m3") == 1
+    finally:
+        other.close()
+
+
+def test_a_case_opened_while_deciding_is_linked_to_its_strike(store):
+    """The strike is still held when the route opens the case: the held insert is given the case's id,
+    and a dismissal withdraws that strike, not another of the same minute."""
+    from agent.state import moderation
+
+    store.add_strike("demo", "wxid_m", "ad", 1, "m0", "早先的一条", T0)  # same member, same time
+    with store.deciding():
+        store.add_strike("demo", "wxid_m", "ad", 1, "m4", "发广告了", T0)
+        case_id = store.open_case("demo", "wxid_m", "ad", 1, "kick", T0)
+        store.decided("m4", T0, "violation")
+    assert moderation.evidence(store, case_id) == "发广告了"
+    assert moderation.close_case(store, case_id, "dismiss", "owner", T0 + timedelta(hours=1))
+    assert [s["message_id"] for s in store.strikes("demo", "wxid_m")] == ["m0"]
+    assert not moderation.close_case(store, case_id, "kick", "owner2", T0 + timedelta(hours=2))
+
+
+def test_a_warning_lands_with_its_decision_or_not_at_all(store):
+    from agent.state import moderation
+
+    for decided in (False, True):
+        with store.deciding():
+            moderation.remember_warning(store, "demo", "m5", None, "wxid_m", "某人", "ad", "请勿发广告", T0,
+                                        forget_before=T0 - timedelta(days=3))
+            if decided:
+                store.decided("m5", T0, "violation")
+        assert len(moderation.recent_warnings(store, "demo", T0 - timedelta(hours=1))) == int(decided)
 
 
 def test_writes_outside_a_decision_land_at_once(store):

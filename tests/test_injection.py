@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from agent.events import Kick, Say, Whisper
+from agent.state.tables import kv
 from fake_openai import FakeOpenAI, Reply
 from llm_rig import Members, llm_app
 
@@ -176,7 +178,8 @@ def outcomes(tmp_path_factory) -> dict[int, Outcome]:
                 decision = app.pipeline.dispatch(message)
                 out[n] = Outcome(message, decision, model.requests[asked:], knowledge_state(app) != before,
                                  app.store.get("mute:demo") is not None,
-                                 app.store.query("SELECT key FROM kv WHERE key LIKE 'confirm:%' AND value != 'null'"))
+                                 app.store.rows(sa.select(kv.c.key).where(kv.c.key.like("confirm:%"),
+                                                                          kv.c.value != "null")))
             out["context"] = (app.pipeline.services.prompts.render(
                 "answer_system", "zh", bot="小跑", group=app.settings.groups["demo"].name,
                 theme=app.settings.groups["demo"].theme), knowledge_text(app), {p.id for p in app.settings.groups["demo"].owners})

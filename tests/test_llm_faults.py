@@ -11,11 +11,13 @@ import re
 import socket
 
 import pytest
+import sqlalchemy as sa
 
 from agent import eval as evaluation
 from agent.events import DecisionKind
 from agent.llm.provider import Breaker
 from agent.settings import load_settings
+from agent.state.tables import seen
 from fake_openai import Fail, FakeOpenAI, Garbage, Reply
 from llm_rig import KEY_ENV, REPO, Members, llm_app
 
@@ -105,7 +107,7 @@ def test_a_dead_endpoint(tmp_path, monkeypatch, caplog):
         replay(app, Members(), caplog)
         assert app.llm.usage.calls == 0 and app.llm.usage.failures >= 8
         assert app.llm.breaker.state == "open"
-        assert app.store.query("SELECT COUNT(*) AS n FROM seen")[0]["n"] == 2 * len(MESSAGES)  # nothing lost
+        assert len(app.store.rows(sa.select(seen))) == 2 * len(MESSAGES)  # nothing lost
     finally:
         app.close()
 

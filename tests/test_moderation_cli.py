@@ -11,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from agent.moderation.cli import register
+from agent.state import moderation
 from agent.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,8 +59,7 @@ def test_cases_lists_open_and_closed_with_filters(cli, config, tmp_path):
     store = Store(tmp_path / "data" / "steward.db")
     first = store.open_case("g1", "m1", "ad", 1, "kick", datetime(2025, 5, 1, 9))
     store.open_case("g2", "m9", "scam", None, "kick", datetime(2025, 5, 2, 9))
-    with store.tx() as db:
-        db.execute("UPDATE cases SET status = 'closed', decision = 'warn', decided_by = 'o1' WHERE id = ?", (first,))
+    assert moderation.close_case(store, first, "warn", "o1", datetime(2025, 5, 3, 9))
     store.close()
     every = cli("cases", "--config", config)
     assert every.exit_code == 0 and "小明" in every.output and "m9" in every.output and "群主" in every.output

@@ -14,6 +14,7 @@ from agent.llm.prompts import Prompts
 from agent.pipeline import Context, Services
 from agent.schedule import commands
 from agent.schedule.scheduler import Scheduler
+from agent.schedule.store import ScheduleStore
 from agent.settings import GroupConfig, Person, ScheduleConfig, Settings
 from agent.store import Store
 
@@ -183,4 +184,4 @@ def test_owners_of_another_group_cannot_review_its_drafts(services):
     tick(services, NOW)
     reply = say(services, "/approve 1", sender="stranger", gid="other")
     assert "没有找到" in reply[0].text
-    assert services.store.query("SELECT status FROM drafts WHERE id = 1")[0]["status"] == "pending"
+    assert ScheduleStore(services.store).get(1).status == "pending"

@@ -11,6 +11,7 @@ from agent.llm.provider import Completion, LLMUnavailable
 from agent.schedule.drafting import MAX_CHARS, Drafter, plain
 from agent.schedule.store import ScheduleStore
 from agent.settings import GroupConfig, Person, ScheduleConfig
+from agent.state import gaps as gap_rows
 from agent.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,10 +84,9 @@ def test_digest_lists_the_weeks_answered_questions_most_asked_first(store):
     ask("d", "能带家属吗？")
     ask("e", "存包到几点？")
     ask("f", "去年的奖牌还有吗？", days_ago=10)  # not this week
-    with store.tx() as db:
-        db.execute("UPDATE gaps SET status = 'answered', answer = '小雨照常，雷雨取消。' WHERE question LIKE '周六下雨%'")
-        db.execute("UPDATE gaps SET status = 'answered', answer = '可以带1位家属。' WHERE question = '能带家属吗？'")
-        db.execute("UPDATE gaps SET status = 'answered', answer = '有的。' WHERE question = '去年的奖牌还有吗？'")
+    asked = gap_rows.since(store, GROUP.id, NOW - timedelta(days=30))
+    for start, answer in (("周六下雨", "小雨照常，雷雨取消。"), ("能带家属吗？", "可以带1位家属。"), ("去年的奖牌还有吗？", "有的。")):
+        gap_rows.answer(store, tuple(r["id"] for r in asked if r["question"].startswith(start)), answer)
     composed = drafter(store).compose(GROUP, ScheduleConfig(id="dg", when="weekly Sun 20:00", kind="digest"), NOW)
     assert composed.text.index("周六下雨还跑吗") < composed.text.index("能带家属吗")
     assert "小雨照常" in composed.text and "奖牌" not in composed.text

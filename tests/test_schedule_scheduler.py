@@ -11,6 +11,7 @@ from agent.llm.prompts import Prompts
 from agent.schedule.scheduler import GRACE, Scheduler
 from agent.settings import GroupConfig, Person, ScheduleConfig, Settings
 from agent.store import Store
+from pg import postgres, postgres_url, state_url  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 CST = timezone(timedelta(hours=8))
@@ -49,8 +50,9 @@ def whispers(actions):
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "steward.db"
+def db(state_url):
+    """Each test runs on a SQLite file and on a real PostgreSQL (tests/pg.py)."""
+    return state_url
 
 
 def test_draft_is_made_lead_hours_ahead_once_and_sent_to_every_owner(db):

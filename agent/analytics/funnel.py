@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from agent.analytics.days import each_day, local_day, week_start
-from agent.analytics.recorder import ensure_schema
 from agent.quoting import display_name
 from agent.settings import GroupConfig
+from agent.state import analytics as state
 from agent.store import Store
 
 TOP = 10  # top contributors listed
@@ -99,27 +99,24 @@ class Summary:
 
 def _counts(store: Store, group_id: str, since: date, until: date) -> dict[date, Counter]:
     daily = {d: Counter() for d in each_day(since, until)}
-    for row in store.query("SELECT day, counter, value FROM analytics_counts WHERE group_id = ? AND day BETWEEN ? AND ?",
-                           (group_id, since.isoformat(), until.isoformat())):
-        daily[date.fromisoformat(row["day"])][row["counter"]] += row["value"]
+    for row in state.daily_counts(store, group_id, since, until):
+        daily[row["day"]][row["counter"]] += row["value"]
     return daily
 
 
 def _activity(store: Store, group_id: str, until: date) -> dict[str, dict[date, int]]:
     """member id → day → messages, for the whole history up to `until` (cohorts look back)."""
     spoke: dict[str, dict[date, int]] = defaultdict(dict)
-    for row in store.query("SELECT day, member_id, messages FROM analytics_activity WHERE group_id = ? AND day <= ?",
-                           (group_id, until.isoformat())):
-        spoke[row["member_id"]][date.fromisoformat(row["day"])] = row["messages"]
+    for row in state.activity_until(store, group_id, until):
+        spoke[row["member_id"]][row["day"]] = row["messages"]
     return spoke
 
 
 def _membership(store: Store, group_id: str, until: date) -> tuple[dict[str, date], dict[str, date], set[str]]:
     """(first join day, latest join day, members who had left by the end of `until`)."""
     first, latest, gone = {}, {}, set()
-    for row in store.query("SELECT member_id, event, day FROM analytics_membership WHERE group_id = ? AND day <= ? "
-                           "ORDER BY ts, id", (group_id, until.isoformat())):
-        member, day = row["member_id"], date.fromisoformat(row["day"])
+    for row in state.membership_until(store, group_id, until):
+        member, day = row["member_id"], row["day"]
         if row["event"] == "join":
             first.setdefault(member, day)
             latest[member] = day
@@ -152,14 +149,13 @@ def cohorts(first_join: dict[str, date], spoke: dict[str, dict[date, int]], sinc
 def _cases(store: Store, group: GroupConfig, since: date, until: date) -> dict[str, int]:
     outcomes: Counter = Counter()
     for row in store.cases(group.id):
-        if since <= local_day(datetime.fromisoformat(row["ts"]), group.timezone) <= until:
+        if since <= local_day(row["ts"], group.timezone) <= until:
             outcomes[row["decision"] or row["status"]] += 1
     return dict(outcomes.most_common())
 
 
 def summary(store: Store, group: GroupConfig, since: date, until: date) -> Summary:
     """The group's figures for `since`..`until` (local days, both included)."""
-    ensure_schema(store)
     daily = _counts(store, group.id, since, until)
     spoke = _activity(store, group.id, until)
     first, latest, gone = _membership(store, group.id, until)
@@ -179,8 +175,7 @@ def summary(store: Store, group: GroupConfig, since: date, until: date) -> Summa
     present = (set(first) | set(spoke)) - gone
     silent = sorted(m for m in present if m not in in_period)
     never = [m for m in silent if not any(d >= latest.get(m, date.min) for d in spoke.get(m, {}))]
-    names = {r["member_id"]: r["name"] for r in store.query(
-        "SELECT member_id, name FROM analytics_members WHERE group_id = ?", (group.id,))}
+    names = state.names(store, group.id)
     names.update({p.id: p.name for p in [*group.owners, *group.admins, *group.members] if p.name})
     return Summary(
         group_id=group.id, since=since, until=until, daily=daily, active_daily=active_daily,

@@ -11,16 +11,16 @@ out but teach nothing: only owners' feedback counts.
 """
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
+from agent.clock import local
 from agent.events import Action, Kick, Member, Role, Say, Whisper
 from agent.moderation import feedback
 from agent.moderation.articles import label
 from agent.pipeline import Services
 from agent.quoting import display_name
 from agent.settings import GroupConfig
-from agent.store import iso
+from agent.state import moderation as state
 
 DECISIONS = ("kick", "warn", "dismiss")
 DECISION_WORDS = {
@@ -35,13 +35,12 @@ def name_key(case_id: int) -> str:
     return f"moderation.case:{case_id}:name"
 
 
-def member_name(store, case: sqlite3.Row, group: GroupConfig) -> str:
+def member_name(store, case, group: GroupConfig) -> str:
     return store.get(name_key(case["id"])) or group.name_of(case["member_id"])
 
 
-def load(store, case_id: int) -> sqlite3.Row | None:
-    rows = store.query("SELECT * FROM cases WHERE id = ?", (case_id,))
-    return rows[0] if rows else None
+def load(store, case_id: int):
+    return state.case(store, case_id)
 
 
 def may_decide(case_group: GroupConfig, decider: Member, here: str) -> bool:
@@ -50,11 +49,9 @@ def may_decide(case_group: GroupConfig, decider: Member, here: str) -> bool:
     return case_group.role_of(decider.id) != Role.MEMBER or (decider.is_staff and here == case_group.id)
 
 
-def evidence(store, case: sqlite3.Row) -> str:
+def evidence(store, case) -> str:
     """The text of the message that opened the case, from its strike (empty once purged or withdrawn)."""
-    rows = store.query("SELECT evidence FROM strikes WHERE group_id = ? AND member_id = ? AND ts = ? ORDER BY id LIMIT 1",
-                       (case["group_id"], case["member_id"], case["ts"]))
-    return rows[0]["evidence"] if rows else ""
+    return state.evidence(store, case["id"])
 
 
 def teaches(case_group: GroupConfig, decider: Member, here: str) -> bool:
@@ -62,18 +59,10 @@ def teaches(case_group: GroupConfig, decider: Member, here: str) -> bool:
     return case_group.role_of(decider.id) == Role.OWNER or (decider.role == Role.OWNER and here == case_group.id)
 
 
-def close(store, case: sqlite3.Row, decision: str, decider_id: str, now: datetime) -> bool:
-    """Record the decision if the case is still open; False when someone decided it first."""
-    with store.tx() as db:
-        done = db.execute(
-            "UPDATE cases SET status = 'closed', decision = ?, decided_by = ?, decided_ts = ? "
-            "WHERE id = ? AND status = 'open'", (decision, decider_id, iso(now), case["id"]))
-        if done.rowcount != 1:
-            return False
-        if decision == "dismiss":  # the strike recorded with the case: same group, member and message time
-            db.execute("DELETE FROM strikes WHERE group_id = ? AND member_id = ? AND ts = ?",
-                       (case["group_id"], case["member_id"], case["ts"]))
-    return True
+def close(store, case, decision: str, decider_id: str, now: datetime) -> bool:
+    """Record the decision if the case is still open; False when someone decided it first. A
+    dismissal withdraws the strike that opened the case."""
+    return state.close_case(store, case["id"], decision, decider_id, now)
 
 
 def decide(case_id: int, decision: str, decider: Member, here: GroupConfig, services: Services,
@@ -96,7 +85,8 @@ def decide(case_id: int, decision: str, decider: Member, here: GroupConfig, serv
     if not close(store, case, decision, decider.id, now):
         case = load(store, case_id)
         return [Whisper(decider.id, sentence(
-            "case_already", case_id=case_id, who=group.name_of(case["decided_by"]), time=case["decided_ts"][:16].replace("T", " "),
+            "case_already", case_id=case_id, who=group.name_of(case["decided_by"]),
+            time=local(case["decided_ts"], group.timezone).strftime("%Y-%m-%d %H:%M"),
             decision=DECISION_WORDS[group.language][case["decision"]]))]
     if teaches(group, decider, here.id):
         feedback.add(store, group, case["kind"], feedback.DISMISSED if decision == "dismiss" else feedback.CONFIRMED,

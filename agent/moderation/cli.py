@@ -62,10 +62,18 @@ def cases(
     for r in rows:
         member = names[r["id"]] or _name(settings, r["group_id"], r["member_id"])
         table.add_row(str(r["id"]), r["group_id"], f"{member} ({r['member_id']})",
-                      r["kind"], str(r["article"] or "-"), r["ts"][:16].replace("T", " "), r["status"],
+                      r["kind"], str(r["article"] or "-"), _shown(settings, r["group_id"], r["ts"]), r["status"],
                       r["decision"] or f"(suggested {r['suggested']})", _name(settings, r["group_id"], r["decided_by"]),
-                      (r["decided_ts"] or "")[:16].replace("T", " "))
+                      _shown(settings, r["group_id"], r["decided_ts"]))
     console.print(table)
+
+
+def _shown(settings, group_id: str, ts) -> str:
+    """A stored instant on its group's clock (UTC for a group no longer configured)."""
+    from agent.clock import local
+
+    group = settings.groups.get(group_id)
+    return "" if ts is None else (local(ts, group.timezone) if group else ts).strftime("%Y-%m-%d %H:%M")
 
 
 @rules_app.command("test")
@@ -167,7 +175,7 @@ def _changes(group: GroupConfig, plain: list, taught: list, store) -> dict:
     labels = {feedback.DISMISSED: "dismissed", feedback.CONFIRMED: "confirmed"}
     return {
         "examples": [{"id": e["id"], "kind": e["kind"], "label": labels[e["label"]], "by": e["decided_by"],
-                      "source": e["source"], "time": e["ts"], "text": e["text"], "changed": moved.get(e["id"], [])}
+                      "source": e["source"], "time": e["ts"].isoformat(), "text": e["text"], "changed": moved.get(e["id"], [])}
                      for e in feedback.examples(store, group.id)],
         "changed": sum(map(len, moved.values())), "knock_on": knock_on,
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from agent import patterns
+from agent.clock import local
 from agent.events import Action, Message, Say, Whisper
 from agent.moderation import cases
 from agent.moderation.articles import label
@@ -85,7 +86,7 @@ def why(parsed, msg: Message, ctx: Context) -> list[Action]:
             rule = group.rules[s["article"] - 1] if s["article"] and s["article"] <= len(group.rules) else None
             article = (ctx.sentence("why_article", number=s["article"], text=rule.text) if rule is not None
                        else ctx.sentence("warn_no_article"))
-            lines.append(ctx.sentence("why_line", time=s["ts"][:16].replace("T", " "), label=label(s["kind"], group.language),
+            lines.append(ctx.sentence("why_line", time=local(s["ts"], group.timezone).strftime("%Y-%m-%d %H:%M"), label=label(s["kind"], group.language),
                                       article=article))
             if msg.private and s["evidence"]:
                 lines.append(ctx.sentence("why_evidence", evidence=_clip(s["evidence"])))

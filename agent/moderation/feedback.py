@@ -17,7 +17,7 @@ bounds that keep one owner's clicks from switching a kind off:
     reworded); one the classifier withheld on purpose (a warning about a scam) stays withheld;
   - the bank is per group, holds at most `max_examples` (the oldest go first) for `expire_days`.
 The bank keeps the example's normalised text (for the similarity and for `steward rules test`) and its
-embedding; one table of its own, created through the store's transactions.
+embedding, in a table of the state (agent.state.feedback).
 """
 from __future__ import annotations
 
@@ -32,20 +32,11 @@ from agent.moderation import classifier
 from agent.moderation.detectors import HINT, SEVERITY, STRONG, Finding, learned
 from agent.moderation.text import Text
 from agent.settings import FeedbackPolicy, GroupConfig
-from agent.store import Store, iso
+from agent.state import feedback as state
+from agent.store import Store
 
 KINDS = classifier.CLASSES[1:]  # the kinds the classifier judges: the only ones feedback moves
 DISMISSED, CONFIRMED = -1, 1
-
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS moderation_feedback (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL, kind TEXT NOT NULL,
-        label INTEGER NOT NULL CHECK (label IN (-1, 1)), text TEXT NOT NULL, vector BLOB NOT NULL,
-        decided_by TEXT NOT NULL, source TEXT NOT NULL, ts TEXT NOT NULL,
-        UNIQUE (group_id, kind, text))""",
-    "CREATE INDEX IF NOT EXISTS moderation_feedback_group ON moderation_feedback (group_id, ts)",
-)
-
 
 @dataclass(frozen=True)
 class Example:
@@ -55,7 +46,7 @@ class Example:
     text: str  # normalised
     decided_by: str  # the owner's contact id
     source: str  # "case 12", "reply"
-    ts: str
+    ts: datetime
 
 
 @dataclass(frozen=True)
@@ -80,19 +71,8 @@ def spoken(t: Text) -> str:
 
 # ---- the bank --------------------------------------------------------------------------------------
 
-_ready: weakref.WeakSet = weakref.WeakSet()
 _banks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # store -> {group: (stamp, Bank)}
 _lock = threading.Lock()
-
-
-def ensure(store: Store) -> None:
-    """Create the table once per store (readers call it too: a fresh database reads as empty)."""
-    if store in _ready:
-        return
-    with store.tx() as db:
-        for statement in SCHEMA:
-            db.execute(statement)
-    _ready.add(store)
 
 
 def _embed(texts: list[str]) -> np.ndarray:
@@ -108,22 +88,10 @@ def add(store: Store, group: GroupConfig, kind: str, label: int, evidence: str, 
     text = spoken(Text(raw=evidence or ""))
     if kind not in KINDS or not text:
         return None
-    ensure(store)
     vector = np.asarray(_embed([text])[0], dtype=np.float32).tobytes()
     policy = group.moderation.feedback
-    with store.tx() as db:
-        db.execute(
-            "INSERT INTO moderation_feedback (group_id, kind, label, text, vector, decided_by, source, ts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, kind, text) DO UPDATE SET label = excluded.label, "
-            "decided_by = excluded.decided_by, source = excluded.source, ts = excluded.ts",
-            (group.id, kind, label, text, vector, decided_by, source, iso(now)))
-        row = db.execute("SELECT id FROM moderation_feedback WHERE group_id = ? AND kind = ? AND text = ?",
-                         (group.id, kind, text)).fetchone()
-        db.execute("DELETE FROM moderation_feedback WHERE group_id = ? AND ts < ?",
-                   (group.id, iso(now - timedelta(days=policy.expire_days))))
-        db.execute("DELETE FROM moderation_feedback WHERE group_id = ? AND id NOT IN (SELECT id FROM moderation_feedback "
-                   "WHERE group_id = ? ORDER BY ts DESC, id DESC LIMIT ?)", (group.id, group.id, policy.max_examples))
-    return int(row["id"])
+    return state.file(store, group.id, kind, label, text, vector, decided_by, source, now,
+                      expire_before=now - timedelta(days=policy.expire_days), keep=policy.max_examples)
 
 
 @dataclass(frozen=True)
@@ -174,31 +142,21 @@ class Bank:
         return Move(example, round(sim, 3), round(net, 3), before)
 
 
-def examples(store: Store, group_id: str, since: str = "") -> list:
-    """The group's example rows, oldest first (`since`: an ISO time; expired ones left out)."""
-    ensure(store)
-    return store.query("SELECT * FROM moderation_feedback WHERE group_id = ? AND ts >= ? ORDER BY id", (group_id, since))
+def examples(store: Store, group_id: str, since: datetime | None = None) -> list:
+    """The group's example rows, oldest first (from `since` on: expired ones left out)."""
+    return state.examples(store, group_id, since)
 
 
 def copy(source: Store, target: Store, group_id: str) -> int:
     """Copy a group's examples (vectors included) into another store: a dry run judges with the live
-    bank without writing to it. Returns how many; a store that never had a bank has none."""
-    if not source.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'moderation_feedback'"):
-        return 0
-    rows = examples(source, group_id)
-    ensure(target)
-    with target.tx() as db:
-        db.executemany("INSERT INTO moderation_feedback (id, group_id, kind, label, text, vector, decided_by, source, ts) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r) for r in rows])
-    return len(rows)
+    bank without writing to it. Returns how many."""
+    return state.copy(source, target, group_id)
 
 
 def bank(store: Store, group: GroupConfig, now: datetime) -> Bank:
     """The group's examples younger than `expire_days`; read again only when they changed."""
-    ensure(store)
-    cutoff = iso(now - timedelta(days=group.moderation.feedback.expire_days))
-    stamp = tuple(store.query("SELECT COUNT(*), MAX(id), MAX(ts) FROM moderation_feedback WHERE group_id = ? AND ts >= ?",
-                              (group.id, cutoff))[0])
+    cutoff = now - timedelta(days=group.moderation.feedback.expire_days)
+    stamp = state.stamp(store, group.id, cutoff)
     with _lock:
         cached = _banks.setdefault(store, {}).get(group.id)
     if cached is not None and cached[0] == stamp:

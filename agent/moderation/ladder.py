@@ -47,7 +47,8 @@ def is_muted(store: Store, group_id: str, member_id: str, now: datetime) -> bool
     return stored_time(until, now) > now
 
 
-def stored_time(value: str, like: datetime) -> datetime:
-    """A stored ISO time, comparable with `like` even when one side is naive (a naive test clock)."""
-    ts = datetime.fromisoformat(value)
+def stored_time(value: str | datetime, like: datetime) -> datetime:
+    """A stored time (ISO text or a row's instant), comparable with `like` even when one side is naive
+    (a naive test clock)."""
+    ts = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return ts if (ts.tzinfo is None) == (like.tzinfo is None) else ts.replace(tzinfo=like.tzinfo)

@@ -11,7 +11,6 @@ negative example (agent.moderation.feedback). Warnings are remembered for REPLY_
 """
 from __future__ import annotations
 
-import weakref
 from datetime import datetime, timedelta
 
 from agent import patterns
@@ -20,37 +19,21 @@ from agent.moderation import cases, feedback
 from agent.moderation.articles import label
 from agent.moderation.commands import read_dismissal
 from agent.pipeline import Context
-from agent.store import Store, iso
+from agent.state import moderation as state
+from agent.store import Store
 from agent.textnorm import compact
 
 REPLY_HOURS = 72  # a reply to a warning older than this is not matched to it
 MIN_OVERLAP = 6  # a shorter quote matches no warning; a longer one cut off by WeChat still does
 _MENTION = patterns.compile(r"^\s*@(\S+?)[\s\u2005]")
 
-SCHEMA = """CREATE TABLE IF NOT EXISTS moderation_warnings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL, message_id TEXT NOT NULL, case_id INTEGER,
-    member_id TEXT NOT NULL, member_name TEXT NOT NULL, kind TEXT NOT NULL, warning TEXT NOT NULL,
-    ts TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open')"""
-_ready: weakref.WeakSet = weakref.WeakSet()
-
-
-def ensure(store: Store) -> None:
-    if store not in _ready:
-        with store.tx() as db:
-            db.execute(SCHEMA)
-        _ready.add(store)
-
-
 def remember(store: Store, group_id: str, message_id: str, case_id: int | None, member_id: str, member_name: str,
              kind: str, warning: str, ts: datetime) -> None:
     """Keep what a warning said and which message it was about, so an owner's reply to it can withdraw
     it. The strike is found by its message id: during a decision the store holds it until the message
-    is marked seen, so it has no row id yet."""
-    ensure(store)
-    with store.tx() as db:
-        db.execute("DELETE FROM moderation_warnings WHERE ts < ?", (iso(ts - timedelta(hours=REPLY_HOURS)),))
-        db.execute("INSERT INTO moderation_warnings (group_id, message_id, case_id, member_id, member_name, kind, warning, ts) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (group_id, message_id, case_id, member_id, member_name, kind, warning, iso(ts)))
+    is marked seen, so it has no row id yet; the warning is held with it, in the same transaction."""
+    state.remember_warning(store, group_id, message_id, case_id, member_id, member_name, kind, warning, ts,
+                           forget_before=ts - timedelta(hours=REPLY_HOURS))
 
 
 def is_dismissal(message: Message) -> bool:
@@ -61,13 +44,11 @@ def is_dismissal(message: Message) -> bool:
 
 def quoted(store: Store, group_id: str, quote: str, now: datetime):
     """The latest warning of the group within REPLY_HOURS that the quote is (part of), or None."""
-    ensure(store)
     named = _MENTION.match(quote)
     said = compact(_MENTION.sub("", quote).rstrip(" .…"))  # a long quote arrives cut, with an ellipsis
     if len(said) < MIN_OVERLAP:
         return None
-    rows = store.query("SELECT * FROM moderation_warnings WHERE group_id = ? AND ts >= ? ORDER BY id DESC",
-                       (group_id, iso(now - timedelta(hours=REPLY_HOURS))))
+    rows = state.recent_warnings(store, group_id, now - timedelta(hours=REPLY_HOURS))
     matching = [r for r in rows if said in compact(r["warning"]) or compact(r["warning"]) in said]
     if named:
         matching = [r for r in matching if r["member_name"] == named.group(1)] or matching
@@ -84,29 +65,16 @@ def dismiss(message: Message, ctx: Context) -> Decision | None:
     detail = {"intent": "case", "permitted": True, "warning": warning["id"]}
     if warning["case_id"] is not None:
         actions = cases.decide(warning["case_id"], "dismiss", message.sender, group, ctx.services, message.ts)
-        _close(store, warning, strike=False)  # the case's dismissal withdrew it
+        state.close_warning(store, warning, withdraw=False)  # the case's dismissal withdrew it
         return Decision(DecisionKind.COMMAND, message.id, "moderation", actions=actions, detail=detail)
-    strike = store.query("SELECT * FROM strikes WHERE group_id = ? AND member_id = ? AND message_id = ?",
-                         (group.id, warning["member_id"], warning["message_id"]))
-    if not _close(store, warning):
+    strike = state.strike_of(store, group.id, warning["member_id"], warning["message_id"])
+    if not state.close_warning(store, warning):
         actions: list[Action] = [Whisper(message.sender.id, ctx.sentence("feedback_already"))]
         return Decision(DecisionKind.COMMAND, message.id, "moderation", actions=actions, detail=detail)
     if strike:
-        detail["example"] = feedback.add(store, group, warning["kind"], feedback.DISMISSED, strike[0]["evidence"],
+        detail["example"] = feedback.add(store, group, warning["kind"], feedback.DISMISSED, strike["evidence"],
                                          message.sender.id, "reply", message.ts)
     text = ctx.sentence("feedback_withdrawn", member=warning["member_name"], label=label(warning["kind"], group.language))
     return Decision(DecisionKind.COMMAND, message.id, "moderation", actions=[Say(group.id, text, (warning["member_id"],))],
                     detail=detail)
 
-
-def _close(store: Store, warning, strike: bool = True) -> bool:
-    """Mark the warning answered and withdraw its strike, once: False if it was answered before."""
-    with store.tx() as db:
-        done = db.execute("UPDATE moderation_warnings SET status = 'dismissed' WHERE id = ? AND status = 'open'",
-                          (warning["id"],))
-        if done.rowcount != 1:
-            return False
-        if strike:
-            db.execute("DELETE FROM strikes WHERE group_id = ? AND member_id = ? AND message_id = ?",
-                       (warning["group_id"], warning["member_id"], warning["message_id"]))
-    return True

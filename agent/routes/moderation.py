@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from agent.clock import local
 from agent.events import Decision, DecisionKind, Kick, Kind, Message, Role, Say, Violation, Whisper
 from agent.moderation import cases, feedback, qr, replies
 from agent.moderation.articles import article_for, label
@@ -147,7 +148,7 @@ class ModerationRoute:
             return ctx.sentence("case_article", number=number) if number else ctx.sentence("warn_no_article")
 
         history = "\n".join(
-            ctx.sentence("case_prior", time=s["ts"][:16].replace("T", " "), label=label(s["kind"], lang),
+            ctx.sentence("case_prior", time=local(s["ts"], group.timezone).strftime("%Y-%m-%d %H:%M"), label=label(s["kind"], lang),
                          article=cited(s["article"]))
             for s in prior) or ctx.sentence("case_no_prior")
         text = ctx.sentence(

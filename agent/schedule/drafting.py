@@ -20,6 +20,7 @@ from agent.llm.guard import as_data, check_reply
 from agent.llm.errors import LLMUnavailable
 from agent.quoting import asking_clause
 from agent.schedule.store import ScheduleStore
+from agent.state import gaps as gap_rows
 from agent.settings import GroupConfig, ScheduleConfig
 from agent.store import Store
 
@@ -93,9 +94,7 @@ def week_questions(store: Store, group_id: str, now: datetime) -> tuple[list[Que
     """(answered, open) questions of the last week, the most asked first; repeats of one question
     (same words, other punctuation) count once per asker."""
     groups: dict[str, dict] = {}
-    for row in store.query("SELECT * FROM gaps WHERE group_id = ? ORDER BY id", (group_id,)):
-        if datetime.fromisoformat(row["ts"]) < now - WEEK:
-            continue
+    for row in gap_rows.since(store, group_id, now - WEEK):
         key = patterns.sub(r"[\W_]+", "", row["question"]).casefold()
         g = groups.setdefault(key, {"text": asking_clause(row["question"]), "askers": set(), "answer": None})
         g["askers"].add(row["asker_id"])

@@ -104,7 +104,7 @@ class Scheduler:
             return self._unapproved(group, draft, due, now)
         actions: list[Action] = []
         done = self.drafts.posts(draft.id)
-        sent = [datetime.fromisoformat(r["ts"]) for r in done.values() if r["status"] == "sent"]
+        sent = [r["ts"] for r in done.values() if r["status"] == "sent"]
         for i, target in enumerate(draft.targets):
             if target in done:
                 continue

@@ -1,0 +1,164 @@
+"""The state's one handle: an engine, its transactions, the decision's held writes, key/values.
+
+A message id is marked seen in the transaction that records its decision, so a crash while deciding
+leaves the redelivery to be decided; the strikes, gaps and warnings the decision records are held on
+its thread (`deciding`) and land in that same transaction (`decided`), so a crash leaves neither a
+strike for a message that was not marked seen nor a seen message without its strike. The seen row's
+primary key decides between two deliveries of one message (two processes, two accounts in one room):
+the second insert is skipped and its decision dropped, whichever process it ran in.
+
+The features' tables are reached through their repositories (agent.state.gaps, .moderation,
+.feedback, .schedule, .analytics); the methods here that the pipeline and routes call delegate to them.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from agent.state import gaps, moderation
+from agent.state import tables as t
+from agent.state.engine import make_engine, upgrade, url_of
+
+
+def iso(ts: datetime) -> str:
+    """A time as ISO 8601 with an offset (naive times are taken as UTC), for key/values that hold one."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    return ts.isoformat()
+
+
+class Store:
+    """Thread-safe handle on the bot's database: a SQLite file or `:memory:`, or a database URL."""
+
+    def __init__(self, target: Path | str = ":memory:"):
+        self.url = url_of(target)
+        self.engine = make_engine(self.url)
+        self.dialect = self.engine.dialect.name
+        upgrade(self.engine)
+        # SQLite has one writer (and `:memory:` one connection): this process's threads take turns
+        self._lock = threading.RLock() if self.dialect == "sqlite" else None
+        self._held = threading.local()  # .writes: this thread's writes waiting for `decided`, or None
+
+    # ---- for the repositories of agent.state ----
+    def _turn(self):
+        return self._lock if self._lock is not None else nullcontext()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """One transaction: all of it lands or none of it does."""
+        with self._turn(), self.engine.begin() as conn:
+            yield conn
+
+    def rows(self, statement) -> list[sa.RowMapping]:
+        with self._turn(), self.engine.connect() as conn:
+            conn.execution_options(reading=True)
+            return list(conn.execute(statement).mappings())
+
+    def insert(self, table: sa.Table):
+        """An INSERT that can skip or update on a conflict (ON CONFLICT, in either dialect)."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def write(self, table: sa.Table, values: dict) -> int:
+        """Insert now and return the row id, or hold the insert for `decided` (0: no id yet)."""
+        held = getattr(self._held, "writes", None)
+        if held is not None:
+            held.append((table, values))
+            return 0
+        with self.transaction() as conn:
+            key = conn.execute(table.insert().values(**values)).inserted_primary_key
+            return int(key[0]) if key and isinstance(key[0], int) else 0
+
+    def held(self, table: sa.Table) -> list[dict]:
+        """The values of this thread's held inserts into `table` (so a later write can link to them)."""
+        return [values for tab, values in getattr(self._held, "writes", None) or [] if tab is table]
+
+    # ---- de-duplication ----
+    def seen(self, message_id: str) -> bool:
+        """Whether this message id was decided before (a redelivery, or another account's copy)."""
+        return bool(self.rows(sa.select(t.seen.c.message_id).where(t.seen.c.message_id == message_id)))
+
+    @contextmanager
+    def deciding(self):
+        """While a message is decided on this thread, the writes it records are held, and written by
+        `decided` in the transaction that marks it seen (dropped if it never is)."""
+        self._held.writes = []
+        try:
+            yield
+        finally:
+            self._held.writes = None
+
+    def decided(self, message_id: str, ts: datetime, decision: str) -> bool:
+        """Mark a message seen with its decision and the writes held for it, in one transaction;
+        False if another delivery of it was decided first (its actions must then not be taken twice,
+        nor its strikes written twice)."""
+        held = getattr(self._held, "writes", None) or []
+        if held:
+            self._held.writes = []
+        mark = (self.insert(t.seen).values(message_id=message_id, ts=ts, decision=decision)
+                .on_conflict_do_nothing().returning(t.seen.c.message_id))
+        with self.transaction() as conn:
+            if conn.execute(mark).scalar() is None:  # the key was there: another delivery won
+                return False
+            for table, values in held:
+                conn.execute(table.insert().values(**values))
+            return True
+
+    # ---- small key/value state (mute windows, cooldowns, budgets) ----
+    def get(self, key: str, default=None):
+        rows = self.rows(sa.select(t.kv.c.value).where(t.kv.c.key == key))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    def put(self, key: str, value) -> None:
+        text = json.dumps(value, ensure_ascii=False)
+        statement = self.insert(t.kv).values(key=key, value=text)
+        with self.transaction() as conn:
+            conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": text}))
+
+    # ---- what the pipeline and routes call (the repositories do the work) ----
+    def add_gap(self, group_id: str, asker_id: str, message_id: str, question: str, addressed: bool,
+                ts: datetime) -> int:
+        return gaps.add(self, group_id, asker_id, message_id, question, addressed, ts)
+
+    def open_gaps(self, group_id: str) -> list[sa.RowMapping]:
+        return gaps.open_rows(self, group_id)
+
+    def add_strike(self, group_id: str, member_id: str, kind: str, article: int | None, message_id: str,
+                   evidence: str, ts: datetime) -> int:
+        return moderation.add_strike(self, group_id, member_id, kind, article, message_id, evidence, ts)
+
+    def strikes(self, group_id: str, member_id: str, since: datetime | None = None) -> list[sa.RowMapping]:
+        return moderation.strikes(self, group_id, member_id, since)
+
+    def open_case(self, group_id: str, member_id: str, kind: str, article: int | None, suggested: str,
+                  ts: datetime) -> int:
+        return moderation.open_case(self, group_id, member_id, kind, article, suggested, ts)
+
+    def cases(self, group_id: str | None = None, status: str | None = None) -> list[sa.RowMapping]:
+        return moderation.cases(self, group_id, status)
+
+    # ---- housekeeping ----
+    def purge(self, now: datetime, retention_days: int) -> None:
+        """Drop message text past retention: questions in the gap inbox, strikes' evidence, and the
+        seen ids (a redelivery that late is not a reconnect). Counts and case decisions stay."""
+        cutoff = now - timedelta(days=retention_days)
+        with self.transaction() as conn:
+            conn.execute(t.seen.delete().where(t.seen.c.ts < cutoff))
+            conn.execute(t.strikes.update().where(t.strikes.c.ts < cutoff).values(evidence=""))
+            conn.execute(t.gaps.delete().where(t.gaps.c.ts < cutoff))
+
+    def clear(self) -> None:
+        """Empty every table (an eval sandbox between commands); holders of this Store stay valid."""
+        with self.transaction() as conn:
+            for table in reversed(t.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+    def close(self) -> None:
+        with self._turn():
+            self.engine.dispose()

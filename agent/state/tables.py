@@ -1,0 +1,161 @@
+"""Every table of the bot's state, in one metadata (the migrations build the same schema; a test
+compares them).
+
+Message text is kept only where it is needed (gap questions, strike evidence, warnings, owners'
+examples) and purged after the configured retention; counts, cases and decisions stay.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from agent.state.types import Moment
+
+metadata = sa.MetaData()
+Id = sa.Integer  # row ids: SERIAL on PostgreSQL, the rowid on SQLite
+
+# ---- decisions: a message id is decided once, whichever process or account saw it ----
+seen = sa.Table(
+    "seen", metadata,
+    sa.Column("message_id", sa.String, primary_key=True),
+    sa.Column("ts", Moment, nullable=False),
+    sa.Column("decision", sa.String),
+)
+
+# ---- the question-gap inbox ----
+gaps = sa.Table(
+    "gaps", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("group_id", sa.String, nullable=False),
+    sa.Column("asker_id", sa.String, nullable=False),
+    sa.Column("message_id", sa.String, nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("addressed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("ts", Moment, nullable=False),
+    sa.Column("status", sa.String, nullable=False, server_default="open"),
+    sa.Column("answer", sa.Text),
+    sa.Index("ix_gaps_group", "group_id", "status"),
+)
+
+# ---- moderation: cases, the strikes that opened them, warnings owners can answer ----
+cases = sa.Table(
+    "cases", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("group_id", sa.String, nullable=False),
+    sa.Column("member_id", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("article", sa.Integer),
+    sa.Column("suggested", sa.String, nullable=False),
+    sa.Column("status", sa.String, nullable=False, server_default="open"),
+    sa.Column("decided_by", sa.String),
+    sa.Column("decision", sa.String),
+    sa.Column("ts", Moment, nullable=False),
+    sa.Column("decided_ts", Moment),
+)
+strikes = sa.Table(
+    "strikes", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("group_id", sa.String, nullable=False),
+    sa.Column("member_id", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("article", sa.Integer),
+    sa.Column("message_id", sa.String, nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("ts", Moment, nullable=False),
+    sa.Column("case_id", Id, sa.ForeignKey("cases.id", ondelete="SET NULL")),  # the case it opened
+    sa.Index("ix_strikes_member", "group_id", "member_id", "ts"),
+)
+warnings = sa.Table(
+    "moderation_warnings", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("group_id", sa.String, nullable=False),
+    sa.Column("message_id", sa.String, nullable=False),
+    sa.Column("case_id", Id, sa.ForeignKey("cases.id", ondelete="SET NULL")),
+    sa.Column("member_id", sa.String, nullable=False),
+    sa.Column("member_name", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("warning", sa.Text, nullable=False),
+    sa.Column("ts", Moment, nullable=False),
+    sa.Column("status", sa.String, nullable=False, server_default="open"),
+)
+feedback = sa.Table(
+    "moderation_feedback", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("group_id", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("label", sa.Integer, sa.CheckConstraint("label IN (-1, 1)", name="ck_feedback_label"), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("decided_by", sa.String, nullable=False),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("ts", Moment, nullable=False),
+    sa.UniqueConstraint("group_id", "kind", "text", name="uq_feedback_text"),
+    sa.Index("ix_feedback_group", "group_id", "ts"),
+)
+
+# ---- scheduled posts ----
+drafts = sa.Table(
+    "drafts", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("group_id", sa.String, nullable=False),
+    sa.Column("schedule_id", sa.String, nullable=False),
+    sa.Column("slot", Moment, nullable=False),
+    sa.Column("post_at", Moment, nullable=False),  # the slot, unless an owner moved it
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("sources", sa.Text, nullable=False, server_default="[]"),  # JSON list
+    sa.Column("targets", sa.Text, nullable=False),  # JSON list of group ids, home group first
+    sa.Column("status", sa.String, nullable=False),  # pending | approved | rejected | skipped | posted | missed
+    sa.Column("editor", sa.String),
+    sa.Column("told", sa.String),
+    sa.Column("created", Moment, nullable=False),
+    sa.Column("updated", Moment, nullable=False),
+    sa.UniqueConstraint("group_id", "schedule_id", "slot", name="uq_drafts_slot"),
+    sa.Index("ix_drafts_due", "status", "post_at"),
+)
+posts = sa.Table(
+    "posts", metadata,
+    sa.Column("group_id", sa.String, primary_key=True),
+    sa.Column("draft_id", Id, sa.ForeignKey("drafts.id"), primary_key=True),
+    sa.Column("slot", Moment, nullable=False),
+    sa.Column("status", sa.String, nullable=False),  # sent | missed
+    sa.Column("ts", Moment, nullable=False),
+)
+
+# ---- analytics: counts only, never message text ----
+counts = sa.Table(
+    "analytics_counts", metadata,
+    sa.Column("group_id", sa.String, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),  # the group's local day
+    sa.Column("counter", sa.String, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+activity = sa.Table(
+    "analytics_activity", metadata,
+    sa.Column("group_id", sa.String, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("member_id", sa.String, primary_key=True),
+    sa.Column("messages", sa.Integer, nullable=False),
+)
+membership = sa.Table(
+    "analytics_membership", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("group_id", sa.String, nullable=False),
+    sa.Column("member_id", sa.String, nullable=False),
+    sa.Column("event", sa.String, sa.CheckConstraint("event IN ('join', 'leave')", name="ck_membership_event"),
+              nullable=False),
+    sa.Column("ts", Moment, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Index("ix_membership_group", "group_id", "day"),
+)
+members = sa.Table(
+    "analytics_members", metadata,
+    sa.Column("group_id", sa.String, primary_key=True),
+    sa.Column("member_id", sa.String, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),
+)
+
+# ---- small key/values: mutes, cooldowns, budgets, what was last noted ----
+kv = sa.Table(
+    "kv", metadata,
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),  # JSON
+)
