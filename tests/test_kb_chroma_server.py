@@ -115,3 +115,42 @@ def test_the_app_builds_its_knowledge_base_on_the_configured_server(server, tmp_
     assert kb.shared and kb.collection.name == "app-knowledge" and not (tmp_path / "unused").exists()
     own = make_kb(settings, tmp_path / "own", local=True)
     assert not own.shared and (tmp_path / "own" / "chroma.sqlite3").exists()
+
+
+@pytest.mark.e2e
+def test_a_fact_added_through_one_bot_is_answered_by_another(server, tmp_path):
+    """Two bots (two accounts, two state databases) on one knowledge folder and one Chroma server:
+    an owner's /kb add in the first is answered by the second once it has noticed the sync."""
+    import shutil
+
+    from agent.app import build
+    from agent.channels.memory import MemoryChannel
+    from agent.events import DecisionKind
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(REPO / "knowledge", knowledge)
+    apps = []
+    for name in ("first", "second"):
+        settings = load_settings(REPO / "config")
+        settings.data_dir = tmp_path / name
+        settings.store.path = tmp_path / name / "steward.db"
+        settings.kb.knowledge_dir = knowledge
+        settings.kb.chroma = server.model_copy(update={"prefix": "bots-"})
+        app = build(settings, llm=None)
+        app.sync_knowledge()
+        apps.append(app)
+    first, second = apps
+    try:
+        group = first.settings.groups["demo"]
+        owner = MemoryChannel(first.pipeline, group)
+        member = MemoryChannel(second.pipeline, second.settings.groups["demo"])
+        question = "器材室的泡沫轴可以借回家用吗？"
+        before = member.send("wxid_asker1", question)
+        assert not any(s.file == "added-in-chat.md" for s in before.sources)
+        assert owner.send(group.owners[0].id, "/kb add 器材室的泡沫轴可以登记后借回家，一周内归还。") is not None
+        assert second.kb.ready(timeout=120) and second.judges.ready(timeout=120)
+        after = member.send("wxid_asker2", question)
+        assert after.kind == DecisionKind.ANSWER and any(s.file == "added-in-chat.md" for s in after.sources), after
+    finally:
+        for app in apps:
+            app.close()
