@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 from chromadb.api import ClientAPI
 from chromadb.api.types import EmbeddingFunction
 
-from agent.kb.chroma import collection_name, make_client
-from agent.kb.embeddings import USEEmbeddingFunction
+from agent.kb.chroma import make_kb
 from agent.kb.store import KnowledgeBase
 from agent.analytics.digest import Digest
 from agent.analytics.inbox import Screen
@@ -198,19 +197,6 @@ class App:
         self.store.close()
         if self._tmp is not None:
             self._tmp.cleanup()
-
-
-def make_kb(settings: Settings, chroma_dir: Path, *, client: ClientAPI | None = None,
-            embedding_function: EmbeddingFunction | None = None, local: bool = False) -> KnowledgeBase:
-    """The knowledge base: on `client` (default: the one kb.chroma names; `local`: a folder of its own
-    whatever the settings, as an ephemeral app's) with the embedding passed explicitly (default: the
-    offline encoder)."""
-    chroma = settings.kb.chroma.model_copy(update={"mode": "local"}) if local else settings.kb.chroma
-    return KnowledgeBase(client or make_client(chroma, chroma_dir), embedding_function or USEEmbeddingFunction(),
-                         collection=collection_name(settings.kb), domain_words=settings.kb.domain_words,
-                         chunk_size=settings.kb.chunk_size, chunk_overlap=settings.kb.chunk_overlap,
-                         rrf_k=settings.retrieval.rrf_k, max_file_mb=settings.kb.max_file_mb,
-                         shared=chroma.mode == "server" and client is None, refresh_s=chroma.refresh_s)
 
 
 def build(settings: Settings, *, ephemeral: bool = False, clock: Callable[[], datetime] = datetime.now,

@@ -107,7 +107,7 @@ def test_local_mode_keeps_the_index_in_the_data_folder(tmp_path):
 @pytest.mark.e2e
 def test_the_app_builds_its_knowledge_base_on_the_configured_server(server, tmp_path):
     """make_kb follows kb.chroma; an ephemeral app (eval, tests) keeps a folder of its own whatever it says."""
-    from agent.app import make_kb
+    from agent.kb.chroma import make_kb
 
     settings = load_settings(REPO / "config")
     settings.kb.chroma = server.model_copy(update={"prefix": "app-"})

@@ -56,7 +56,7 @@ def test_a_30mb_file_is_skipped_by_name_and_limit_and_the_rest_is_indexed(tmp_pa
 
 
 def test_a_raised_limit_lets_a_large_file_in(tmp_path):
-    from agent.app import make_kb
+    from agent.kb.chroma import make_kb
     from agent.settings import load_settings
 
     folder = tmp_path / "knowledge" / "demo"

@@ -1,4 +1,4 @@
-"""The Chroma client the knowledge base runs on, chosen by `kb.chroma` in settings.yaml.
+"""The knowledge base as settings describe it, on the Chroma client `kb.chroma` chooses.
 
 local (the default): a PersistentClient on a folder of this process. server: an HttpClient to a
 Chroma server (`chroma run`, or deploy/compose.yaml's) that several bot processes share; the server
@@ -12,9 +12,12 @@ from pathlib import Path
 
 import chromadb
 from chromadb.api import ClientAPI
+from chromadb.api.types import EmbeddingFunction
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from agent.settings import ChromaSettings, KBSettings
+from agent.kb.embeddings import USEEmbeddingFunction
+from agent.kb.store import KnowledgeBase
+from agent.settings import ChromaSettings, KBSettings, Settings
 
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule for collection names
 
@@ -50,3 +53,16 @@ def make_client(chroma: ChromaSettings, folder: Path) -> ClientAPI:
         raise ChromaUnavailable(f"no Chroma server answered at {where} within {chroma.connect_s:g}s "
                                 f"(kb.chroma in settings.yaml; start one with `chroma run --path DIR "
                                 f"--port {chroma.port}`)") from exc.last_attempt.exception()
+
+
+def make_kb(settings: Settings, chroma_dir: Path, *, client: ClientAPI | None = None,
+            embedding_function: EmbeddingFunction | None = None, local: bool = False) -> KnowledgeBase:
+    """The knowledge base: on `client` (default: the one kb.chroma names; `local`: a folder of its own
+    whatever the settings, as an ephemeral app's) with the embedding passed explicitly (default: the
+    offline encoder). One made here on a server follows the other processes' syncs."""
+    chroma = settings.kb.chroma.model_copy(update={"mode": "local"}) if local else settings.kb.chroma
+    return KnowledgeBase(client or make_client(chroma, chroma_dir), embedding_function or USEEmbeddingFunction(),
+                         collection=collection_name(settings.kb), domain_words=settings.kb.domain_words,
+                         chunk_size=settings.kb.chunk_size, chunk_overlap=settings.kb.chunk_overlap,
+                         rrf_k=settings.retrieval.rrf_k, max_file_mb=settings.kb.max_file_mb,
+                         shared=chroma.mode == "server" and client is None, refresh_s=chroma.refresh_s)

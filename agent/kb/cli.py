@@ -17,7 +17,7 @@ ConfigOpt = typer.Option(Path("config"), "--config", help=CONFIG_HELP)
 
 def open_kb(config_dir: Path):
     """The persisted knowledge base the bot uses, built from settings."""
-    from agent.app import make_kb
+    from agent.kb.chroma import make_kb  # here: Chroma and the encoder load only for a kb command
 
     settings = settings_or_exit(config_dir)
     return settings, make_kb(settings, settings.chroma_dir)
