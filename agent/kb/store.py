@@ -61,6 +61,7 @@ class KnowledgeBase:
         self._seen = self._shared_version()  # the collection's version this process's indexes follow
         self._checked = time.monotonic()
         self._lock = threading.RLock()  # one sync at a time
+        self._seen_lock = threading.Lock()  # `_seen` and the index change it brings: never held by a sync
         add_words(domain_words)
 
     @property
@@ -79,9 +80,12 @@ class KnowledgeBase:
             report = self.syncer.sync(sources, progress)
             self.folders.update({scope: Path(folder) for scope, folder in sources.items()})
             stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            meta = {**(self._metadata()), "last_sync": stamp}
+            # kept as they are: the version token, unless this sync changed something (hnsw settings
+            # are the collection's configuration, which metadata may not change)
+            meta = {k: v for k, v in self._metadata().items() if not k.startswith("hnsw:")} | {"last_sync": stamp}
             if report.changed:
-                meta[VERSION_KEY] = self._seen = uuid.uuid4().hex
+                with self._seen_lock:
+                    meta[VERSION_KEY] = self._seen = uuid.uuid4().hex
             self.collection.modify(metadata=meta)
             if report.changed:
                 self.index.changed(background)
@@ -144,7 +148,7 @@ class KnowledgeBase:
         except Exception:  # the server is away: keep answering from the indexes held here
             log.warning("could not read the knowledge index version from Chroma", exc_info=True)
             return
-        with self._lock:
+        with self._seen_lock:
             if token != self._seen:
                 self._seen = token
                 self.index.changed(background=True)
