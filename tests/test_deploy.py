@@ -1,13 +1,15 @@
 """deploy/: the compose file's structure and its agreement with the Dockerfile, the bot's settings and
-options, and config/.env.example (no container engine here: `docker compose config` cannot run, so
-the file is checked as YAML against what each service needs)."""
+options, and config/.env.example, and against the Compose Specification's schema (no container engine
+here: `docker compose config` cannot run; CI does not run the stack either)."""
 from __future__ import annotations
 
+import json
 import re
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 import yaml
 
@@ -126,3 +128,15 @@ def test_everything_the_dockerfile_copies_exists():
         if line.startswith("COPY "):
             for source in line.split()[1:-1]:
                 assert (REPO / source).exists(), source
+
+
+def test_the_file_follows_the_compose_specification(compose):
+    """The Compose Specification's own JSON schema (compose-spec/compose-spec, schema/compose-spec.json
+    at 170098b, Apache-2.0, kept in tests/data): what `docker compose config` checks first, without an
+    engine. A misspelt key or a wrongly typed value fails here."""
+    schema = json.loads((REPO / "tests" / "data" / "compose-spec.json").read_text(encoding="utf-8"))
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in jsonschema.Draft7Validator(schema).iter_errors(compose)]
+    assert not errors, errors
+    misspelt = compose | {"services": compose["services"] | {"bot": {**compose["services"]["bot"], "depend_on": []}}}
+    assert not jsonschema.Draft7Validator(schema).is_valid(misspelt)
