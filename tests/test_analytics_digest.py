@@ -12,8 +12,8 @@ from PIL import Image
 from agent.analytics.commands import period, stats
 from agent.analytics.digest import Digest
 from agent.analytics.funnel import summary
-from agent.commands.parse import Parsed
-from agent.commands.specs import BY_NAME
+from agent.commands.api import Parsed
+from agent.commands.catalog import BY_NAME
 from agent.events import Member, Message, Role, Say, SendImage, Whisper
 from agent.llm.prompts import Prompts
 from agent.pipeline import Context, Services
@@ -100,7 +100,7 @@ def test_the_digest_text_chart_and_to_do(world):
     assert f"消息 {s.messages} 条，{s.active} 人发言" in whisper.text
     assert f"回答 {s.answered}，不会 {s.unknown}" in whisper.text
     assert "共 2 个；回复 /answer 编号 答案" in whisper.text  # the /gaps inbox, near-duplicates merged
-    assert whisper.text.endswith("#1（2人问过）周末长距离在哪集合？\n#3（1人问过）能量胶吃几个")
+    assert whisper.text.endswith("#1（2人问过）周末长距离在哪集合？\n#2（1人问过）能量胶吃几个")
     with Image.open(image.path) as png:
         assert png.format == "PNG" and png.width > 400 and png.height > 400
 

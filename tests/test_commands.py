@@ -1,9 +1,13 @@
 """Commands: parsed from slash or natural phrasing; permission by contact id only; side effects
 confirmed; bad arguments get the usage line."""
+import ast
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
+from agent.commands.catalog import BY_NAME, SPECS
 from agent.commands.parse import parse
 from agent.events import DecisionKind, Kick, Member, Message, Role, Say, Whisper
 from agent.routes.commands import interpret
@@ -95,16 +99,16 @@ def test_members_are_refused_owner_commands_but_may_ask_help(settings):
     assert interpret(message("/rules"), group).permitted
 
 
-def test_display_name_impersonation_grants_nothing(demo_app):
+def test_display_name_impersonation_grants_nothing(app):
     """A member renamed to the owner's display name is still a member: identity is the contact id."""
-    group = demo_app.settings.groups["demo"]
+    group = app.settings.groups["demo"]
     owner = group.owners[0]
     impostor = Message(id="imp-1", group_id="demo", sender=Member("wxid_impostor", owner.name), text="/broadcast 大家转账给我",
                        ts=T0)
-    d = demo_app.pipeline.dispatch(impostor)
+    d = app.pipeline.dispatch(impostor)
     assert d.kind == DecisionKind.COMMAND and d.detail["permitted"] is False
     assert all(isinstance(a, Say) and "wxid_impostor" in a.mentions for a in d.actions)  # only the refusal
-    assert demo_app.store.get("confirm:demo:wxid_impostor") is None
+    assert app.store.get("confirm:demo:wxid_impostor") is None
 
 
 def run(app, text, sender, ts=T0, mentions=(), to_bot=False, private=False):
@@ -195,3 +199,41 @@ def test_gap_answered_by_an_owner_is_then_answered_for_members(app):
     later = run(app, "跑团训练有意外险吗", c, ts=T0 + timedelta(minutes=9))
     assert later.kind == DecisionKind.ANSWER and "每年3月续保" in later.reply
     assert "#" not in run(app, "/gaps", owner, ts=T0 + timedelta(minutes=10)).reply
+
+
+def test_every_declared_command_is_refused_to_a_member_unless_declared_for_everyone(app):
+    """Walk the one list: each command a member may not run, written with its arguments, gets only
+    the refusal and changes nothing; the ones declared for everyone run."""
+    group = app.settings.groups["demo"]
+    member, target = group.members[0].id, group.members[1].id
+    knowledge = app.settings.kb.knowledge_dir / "demo"
+    files = {p: p.read_bytes() for p in knowledge.rglob("*") if p.is_file()}
+    for i, spec in enumerate(SPECS):
+        text = "/" + spec.slash[0] + (" @x" if spec.needs_target else "") + (" 1 周六改到7点集合" if spec.needs_text else "")
+        d = run(app, text, member, ts=T0 + timedelta(minutes=i), mentions=[target] if spec.needs_target else [])
+        assert d.kind == DecisionKind.COMMAND and d.detail["intent"] == spec.name, text
+        if Role.MEMBER in spec.roles:
+            assert d.detail["permitted"], text
+            continue
+        assert d.detail["permitted"] is False, text
+        assert len(d.actions) == 1 and d.actions[0].mentions == (member,) and "只有群主和管理员" in d.actions[0].text, text
+    assert {s.name for s in SPECS if Role.MEMBER in s.roles} == {"help", "rules", "why"}
+    assert app.store.get(f"confirm:demo:{member}") is None and app.store.get("mute:demo") is None
+    assert app.store.strikes("demo", target) == []
+    assert {p: p.read_bytes() for p in knowledge.rglob("*") if p.is_file()} == files
+
+
+def test_features_declare_their_commands_without_importing_the_pipeline():
+    """Each handler lives beside its spec in its feature's module, and no such module reaches up
+    into the pipeline, the routes or the app."""
+    for spec in SPECS:
+        module = sys.modules[spec.handler.__module__]
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not {m for m in imported if m and m.split(".")[:2] in (["agent", "pipeline"], ["agent", "routes"],
+                                                                       ["agent", "app"])}, module.__name__
+    homes = {spec.name: spec.handler.__module__ for spec in SPECS}
+    assert homes["stats"] == "agent.analytics.commands" and homes["case"] == "agent.moderation.commands"
+    assert homes["schedule_add"] == "agent.schedule.commands" and homes["kb_remove"] == "agent.kb.commands"
+    assert len(BY_NAME) == len(SPECS)  # one name, one command

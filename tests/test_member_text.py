@@ -220,9 +220,10 @@ def test_no_member_text_adds_structure_or_contact_data_to_knowledge_or_posts(app
         assert all(not leaks(p) for p in posts(refused or []))
     for stale in gaps.open_gaps(app.store, "demo"):  # one open gap: the one this example asks
         gaps.close(app.store, stale, "-")
-    gap_id = app.store.add_gap("demo", member, f"gap-{chat.n}", text, True, chat.ts())  # as the answer route keeps it
+    app.store.add_gap("demo", member, f"gap-{chat.n}", text, True, chat.ts())  # as the answer route keeps it
     listing = chat.say(chat.owner, "/gaps")
-    answered = chat.say(chat.owner, f"/answer {gap_id} {answer}")
+    [gap] = gaps.open_gaps(app.store, "demo")
+    answered = chat.say(chat.owner, f"/answer {gap.id} {answer}")
     for post in posts(listing) + posts(answered):
         assert not leaks(post), (text, post)
     added = chat.knowledge()[len(before):]

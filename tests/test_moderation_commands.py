@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from agent.commands.parse import Parsed
-from agent.commands.specs import EVERYONE, CommandSpec
+from agent.commands.api import Parsed
+from agent.commands.catalog import BY_NAME
 from agent.events import Kick, Member, Message, Role, Say, Whisper
 from agent.moderation.commands import case, read_case, why
 from agent.pipeline import Context
@@ -16,8 +16,7 @@ from agent.routes.moderation import ModerationRoute
 from agent.settings import GroupConfig
 from test_moderation_route import AD, T0, make_ctx, say
 
-CASE = CommandSpec("case", ("case",), "/case <n> kick|warn|dismiss")
-WHY = CommandSpec("why", ("why",), "/why", roles=EVERYONE)
+CASE, WHY = BY_NAME["case"], BY_NAME["why"]
 SCAM = "兼职刷单 在家手机操作 日结300 加v: job_1234"  # severe: opens a case on the first strike
 
 

@@ -7,8 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from agent.commands.parse import Parsed, parse
-from agent.commands.specs import CommandSpec
+from agent.commands.parse import parse
 from agent.events import Member, Message, Role, Say, Whisper
 from agent.llm.prompts import Prompts
 from agent.pipeline import Context, Services
@@ -21,7 +20,6 @@ from agent.store import Store
 REPO = Path(__file__).resolve().parents[1]
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2025, 3, 18, 10, 0, tzinfo=CST)  # a Tuesday
-EDIT = CommandSpec("edit_draft", ("edit",), "/edit <草稿编号> <新内容>", needs_text=True)  # the spec the lead adds
 
 
 class KB:
@@ -47,11 +45,9 @@ def say(services, text, sender="owner", gid="run", ts=NOW, n=[0]):
     """Run one owner message through the parser and the schedule handler it names."""
     n[0] += 1
     msg = Message(id=f"m{n[0]}", group_id=gid, sender=Member(sender, "", Role.OWNER), text=text, ts=ts, to_bot=True)
-    if text.startswith("/edit"):
-        parsed = Parsed(EDIT, text[len("/edit"):].strip(), slash=True)
-    else:
-        parsed = parse(msg)
-    return commands.HANDLERS[parsed.spec.name](parsed, msg, ctx(services, gid))
+    parsed = parse(msg)
+    assert parsed.spec.handler.__module__ == commands.__name__, parsed.spec.name  # declared by the schedule feature
+    return parsed.spec.handler(parsed, msg, ctx(services, gid))
 
 
 def tick(services, at):

@@ -8,7 +8,8 @@ from agent import patterns
 from agent.analytics import wording
 from agent.analytics.days import last_days, local_day
 from agent.analytics.funnel import summary
-from agent.events import Message, Say, SendImage, Whisper
+from agent.commands.api import OWNERS, CommandSpec, Context, Parsed
+from agent.events import Action, Message, Say, SendImage, Whisper
 
 MAX_DAYS = 90
 _DAYS = patterns.compile(r"(\d+)\s*(?:d|天|日|days?)?", re.I)
@@ -23,8 +24,7 @@ def period(text: str) -> int:
     return 30 if _MONTH.search(text) else 7
 
 
-def stats(parsed, msg: Message, ctx) -> list:
-    """Handler `(parsed, msg, ctx) -> actions` for the `stats` command."""
+def stats(parsed: Parsed, msg: Message, ctx: Context) -> list[Action]:
     days = period(parsed.text)
     group = ctx.group
     since, until = last_days(days, local_day(msg.ts, group.timezone))
@@ -37,3 +37,6 @@ def stats(parsed, msg: Message, ctx) -> list:
     if not msg.private:
         actions.append(Say(group.id, ctx.sentence("stats_sent"), (msg.sender.id,)))
     return actions
+
+
+COMMANDS = (CommandSpec("stats", ("stats", "统计"), "/stats [7d|30d]", stats, roles=OWNERS),)

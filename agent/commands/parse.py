@@ -6,12 +6,11 @@ id); this module only reads the text, so a member's wording can never change wha
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from agent import patterns
 from agent.answering.questions import shape
 from agent.commands import bank, slots
-from agent.commands.specs import BY_NAME, SPECS, CommandSpec
+from agent.commands.api import CommandSpec, Parsed
+from agent.commands.catalog import BY_NAME, SPECS
 from agent.events import Message
 from agent.settings import GroupConfig
 
@@ -21,15 +20,6 @@ _LEAD = patterns.compile(r"[：:\n]")  # what a command says before its payload 
 # the argument each natural intent takes from the slots; schedule and mute intents read the whole phrase
 _TEXT_FROM_REST = frozenset({"kb_add", "kb_search", "broadcast", "warn"})
 _TEXT_FROM_NUMBER = frozenset({"approve_draft", "reject_draft"})
-
-
-@dataclass(frozen=True)
-class Parsed:
-    spec: CommandSpec
-    text: str = ""  # free-text argument
-    targets: tuple[str, ...] = ()  # contact ids of the members it is about (bot excluded)
-    slash: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def _slash(body: str) -> tuple[CommandSpec, str] | None:

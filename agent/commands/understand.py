@@ -14,8 +14,8 @@ import re
 
 from agent import patterns
 from agent.answering.questions import shape
-from agent.commands.parse import Parsed
-from agent.commands.specs import BY_NAME, SPECS
+from agent.commands.api import Parsed
+from agent.commands.catalog import BY_NAME, SPECS
 from agent.events import Message
 from agent.llm.guard import as_data
 from agent.llm.errors import LLMUnavailable

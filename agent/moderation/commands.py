@@ -1,21 +1,21 @@
 """Moderation commands in chat: owners decide cases (/case 12 kick, 案件12 移出), members ask /why.
 
-Handlers have the command registry's signature `(parsed, msg, ctx) -> list[Action]`; the registry
-checks roles first. The case id and the decision are read here from the command's text, in English
-and in Chinese. A case decision is never guessed: text naming two decisions ("算了，踢了吧") gets
-the usage line back instead of a kick.
+Declared here with their handlers (agent.commands.api); the command route checks roles first.
+Warning and removing a member by hand are here too: both act on the member's record. The case id
+and the decision are read here from the command's text, in English and in Chinese. A case decision
+is never guessed: text naming two decisions ("算了，踢了吧") gets the usage line back instead of a kick.
 """
 from __future__ import annotations
 
 import re
 
 from agent import patterns
+from agent.commands.api import EVERYONE, CommandSpec, Context, Parsed, say
 from agent.clock import local
-from agent.events import Action, Message, Say, Whisper
+from agent.events import Action, Kick, Message, Say, Whisper
 from agent.moderation import cases
 from agent.moderation.articles import label
 from agent.moderation.ladder import since
-from agent.pipeline import Context
 from agent.quoting import display_name
 
 WHY_STRIKES = 3  # the latest strikes a member is shown
@@ -61,7 +61,7 @@ def read_case(text: str) -> tuple[int, str] | None:
     return (int(number.group()), said.pop()) if len(said) == 1 else None
 
 
-def case(parsed, msg: Message, ctx: Context) -> list[Action]:
+def case(parsed: Parsed, msg: Message, ctx: Context) -> list[Action]:
     """`/case 12 kick|warn|dismiss` and Chinese phrasings; replies go to the deciding owner privately."""
     found = read_case(parsed.text or parsed.extra.get("phrase", ""))
     if found is None:
@@ -70,7 +70,7 @@ def case(parsed, msg: Message, ctx: Context) -> list[Action]:
     return cases.decide(case_id, decision, msg.sender, ctx.group, ctx.services, msg.ts)
 
 
-def why(parsed, msg: Message, ctx: Context) -> list[Action]:
+def why(parsed: Parsed, msg: Message, ctx: Context) -> list[Action]:
     """A member's latest live strikes, each with its article. Asked privately, the reply quotes the
     member's own messages; asked in the group it never does (that would repost the ad or the link)."""
     group = ctx.group
@@ -100,3 +100,25 @@ def why(parsed, msg: Message, ctx: Context) -> list[Action]:
 
 def _clip(text: str) -> str:
     return text if len(text) <= WHY_EVIDENCE_CHARS else text[:WHY_EVIDENCE_CHARS] + "…"
+
+
+def warn(parsed: Parsed, msg: Message, ctx: Context) -> list[Action]:
+    """A strike by an owner's hand, with their reason; the member is told in the group."""
+    target = parsed.targets[0]
+    reason = parsed.text or "-"
+    ctx.services.store.add_strike(ctx.group.id, target, "manual", None, msg.id, reason, msg.ts)
+    return [Say(ctx.group.id, ctx.sentence("cmd_warned", reason=reason), (target,))]
+
+
+def kick(parsed: Parsed, msg: Message, ctx: Context) -> list[Action]:
+    """Runs once the owner has confirmed the proposal."""
+    return [Kick(ctx.group.id, t) for t in parsed.targets] + say(ctx, msg, ctx.sentence("cmd_done"))
+
+
+COMMANDS = (
+    CommandSpec("warn", ("warn", "警告"), "/warn @成员 <理由>", warn, needs_target=True),
+    CommandSpec("kick", ("kick", "踢"), "/kick @成员", kick, needs_target=True, confirm=True),
+    # the case file was the proposal: deciding it needs no second confirmation
+    CommandSpec("case", ("case", "案件"), "/case <编号> kick|warn|dismiss", case),
+    CommandSpec("why", ("why", "为什么"), "/why", why, roles=EVERYONE),
+)

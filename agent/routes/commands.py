@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from agent.commands import bank, handlers
-from agent.commands.parse import Parsed, parse
+from agent.commands import bank, catalog
+from agent.commands.api import Parsed
+from agent.commands.parse import parse
 from agent.commands.understand import understand, worth_asking
-from agent.commands.specs import may_run
 from agent.events import Decision, DecisionKind, Message, Say
 from agent.moderation import replies
 from agent.pipeline import Context
@@ -36,7 +36,7 @@ def interpret(message: Message, group: GroupConfig) -> Verdict | None:
         parsed = parse(message, group) if parsed is not None and parsed.slash else None
     if parsed is None:
         return None
-    return Verdict(parsed.spec.name, may_run(parsed.spec, message.sender.role), parsed)
+    return Verdict(parsed.spec.name, parsed.spec.may_run(message.sender.role), parsed)
 
 
 class CommandRoute:
@@ -59,13 +59,13 @@ class CommandRoute:
             parsed, used = understand(message, ctx.services.llm, ctx.sentence)
             if parsed is None:
                 return None  # not a command after all; the model's usage still counts in its figures
-            verdict = Verdict(parsed.spec.name, may_run(parsed.spec, message.sender.role), parsed)
+            verdict = Verdict(parsed.spec.name, parsed.spec.may_run(message.sender.role), parsed)
         detail = {"intent": verdict.intent, "permitted": verdict.permitted}
         usage = {"llm_calls": 1, "llm_tokens": used} if used else {}
         if not verdict.permitted:
             refusal = ctx.sentence("cmd_refused", bot=ctx.group.bot_name)
             return Decision(DecisionKind.COMMAND, message.id, self.name, detail=detail,
                             actions=[Say(ctx.group.id, refusal, (message.sender.id,))], **usage)
-        actions = handlers.run(verdict.parsed, message, ctx)
+        actions = catalog.run(verdict.parsed, message, ctx)
         return Decision(DecisionKind.COMMAND, message.id, self.name, actions=actions, detail=detail, **usage)
 

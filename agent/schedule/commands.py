@@ -1,6 +1,6 @@
 """The owners' schedule commands: add, list, cancel and reschedule posts; approve, edit, skip drafts.
 
-Same signature as agent.commands.handlers: `(parsed, msg, ctx) -> list[Action]`. Schedule replies
+Declared here with their handlers (agent.commands.api). Schedule replies
 go to the group like other command replies; draft review replies go privately to the owner, because
 the review queue is private until a post goes out. A draft id is global, so an owner may review from
 a private chat: the handler checks the sender is staff of the draft's own group.
@@ -11,9 +11,8 @@ import re
 from datetime import datetime, timedelta
 
 from agent import patterns
-from agent.commands.parse import Parsed
+from agent.commands.api import CommandSpec, Context, Parsed
 from agent.events import Message, Role, Say, Whisper
-from agent.pipeline import Context
 from agent.schedule import slots, timewords
 from agent.schedule.drafting import MAX_CHARS
 from agent.schedule.scheduler import Scheduler, Upcoming
@@ -240,7 +239,13 @@ def _whisper(msg: Message, ctx: Context, name: str, /, **values) -> list:
     return [Whisper(msg.sender.id, ctx.sentence(name, **values))]
 
 
-HANDLERS = {
-    "schedule_add": schedule_add, "schedule_list": schedule_list, "schedule_cancel": schedule_cancel,
-    "approve_draft": approve_draft, "reject_draft": reject_draft, "edit_draft": edit_draft,
-}
+COMMANDS = (
+    # schedule_add and schedule_cancel read their time from the phrase themselves ("改到10点")
+    CommandSpec("schedule_add", ("schedule add", "schedule_add"), "/schedule add <时间> <内容>", schedule_add),
+    CommandSpec("schedule_list", ("schedule list", "schedule_list"), "/schedule list", schedule_list),
+    CommandSpec("schedule_cancel", ("schedule cancel", "schedule_cancel"), "/schedule cancel <编号或时间>", schedule_cancel),
+    CommandSpec("approve_draft", ("approve", "approve_draft"), "/approve <草稿编号>", approve_draft, needs_text=True),
+    CommandSpec("reject_draft", ("reject", "reject_draft", "skip"), "/reject <草稿编号> [理由]", reject_draft,
+                needs_text=True),
+    CommandSpec("edit_draft", ("edit", "edit_draft"), "/edit <草稿编号> <新内容>", edit_draft, needs_text=True),
+)
