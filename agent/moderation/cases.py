@@ -17,7 +17,7 @@ from agent.clock import local
 from agent.events import Action, Kick, Member, Role, Say, Whisper
 from agent.moderation import feedback
 from agent.moderation.articles import label
-from agent.pipeline import Services
+from agent.commands.api import Services
 from agent.quoting import display_name
 from agent.settings import GroupConfig
 from agent.state import moderation as state
