@@ -22,6 +22,13 @@ from agent.settings import ChromaSettings, KBSettings, Settings
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule for collection names
 
 
+def quiet() -> chromadb.Settings:
+    """The settings every client of this process is made with: Chroma refuses a second client of one
+    store (the in-memory one, a folder) with other settings. A fresh object each time: a client
+    writes its path into the one it is given."""
+    return chromadb.Settings(anonymized_telemetry=False)
+
+
 class ChromaUnavailable(RuntimeError):
     """The configured Chroma server did not answer."""
 
@@ -39,15 +46,14 @@ def collection_name(kb: KBSettings) -> str:
 def make_client(chroma: ChromaSettings, folder: Path) -> ClientAPI:
     """The client `chroma` names: a PersistentClient on `folder`, or an HttpClient to the server, waited
     for up to `connect_s` (a server started beside the bot may still be coming up)."""
-    quiet = chromadb.Settings(anonymized_telemetry=False)
     if chroma.mode == "local":
         folder.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(folder), settings=quiet)
+        return chromadb.PersistentClient(path=str(folder), settings=quiet())
     retrying = Retrying(stop=stop_after_delay(chroma.connect_s), wait=wait_exponential(0.2, max=3),
                         retry=retry_if_exception_type(ValueError), reraise=False)
     try:
         # chromadb's HttpClient raises ValueError when nothing answers at the address
-        return retrying(chromadb.HttpClient, host=chroma.host, port=chroma.port, ssl=chroma.ssl, settings=quiet)
+        return retrying(chromadb.HttpClient, host=chroma.host, port=chroma.port, ssl=chroma.ssl, settings=quiet())
     except RetryError as exc:
         where = f"{'https' if chroma.ssl else 'http'}://{chroma.host}:{chroma.port}"
         raise ChromaUnavailable(f"no Chroma server answered at {where} within {chroma.connect_s:g}s "
