@@ -36,7 +36,7 @@ def mute_key(group_id: str, member_id: str) -> str:
 
 
 def mute(store: Store, group_id: str, member_id: str, until: datetime) -> None:
-    store.put(mute_key(group_id, member_id), until.isoformat())
+    store.put(mute_key(group_id, member_id), until.isoformat(), with_decision=True)  # lands with its strike
 
 
 def is_muted(store: Store, group_id: str, member_id: str, now: datetime) -> bool:

@@ -14,15 +14,30 @@ if TYPE_CHECKING:
     from agent.state.store import Store
 
 
+def _bump_statement(store: Store):
+    statement = store.insert(counts)
+    return statement.on_conflict_do_update(index_elements=["group_id", "day", "counter"],
+                                           set_={"value": counts.c.value + statement.excluded.value})
+
+
+def _spoke_statement(store: Store):
+    statement = store.insert(activity).values(messages=1)
+    return statement.on_conflict_do_update(index_elements=["group_id", "day", "member_id"],
+                                           set_={"messages": activity.c.messages + 1})
+
+
+def _name_statement(store: Store):
+    statement = store.insert(members)
+    return statement.on_conflict_do_update(index_elements=["group_id", "member_id"],
+                                           set_={"name": statement.excluded.name})
+
+
 def _bump(store: Store, conn: sa.Connection, group_id: str, day: date, counter: str, by: int) -> None:
-    statement = store.insert(counts).values(group_id=group_id, day=day, counter=counter, value=by)
-    conn.execute(statement.on_conflict_do_update(index_elements=["group_id", "day", "counter"],
-                                                 set_={"value": counts.c.value + statement.excluded.value}))
+    conn.execute(store.prepared(_bump_statement), {"group_id": group_id, "day": day, "counter": counter, "value": by})
 
 
 def _name(store: Store, conn: sa.Connection, group_id: str, member_id: str, name: str) -> None:
-    statement = store.insert(members).values(group_id=group_id, member_id=member_id, name=name)
-    conn.execute(statement.on_conflict_do_update(index_elements=["group_id", "member_id"], set_={"name": name}))
+    conn.execute(store.prepared(_name_statement), {"group_id": group_id, "member_id": member_id, "name": name})
 
 
 def record_message(store: Store, group_id: str, day: date, bumps: Mapping[str, int], member_id: str | None,
@@ -32,9 +47,7 @@ def record_message(store: Store, group_id: str, day: date, bumps: Mapping[str, i
         for counter, by in bumps.items():
             _bump(store, conn, group_id, day, counter, by)
         if member_id is not None:
-            spoke = store.insert(activity).values(group_id=group_id, day=day, member_id=member_id, messages=1)
-            conn.execute(spoke.on_conflict_do_update(index_elements=["group_id", "day", "member_id"],
-                                                     set_={"messages": activity.c.messages + 1}))
+            conn.execute(store.prepared(_spoke_statement), {"group_id": group_id, "day": day, "member_id": member_id})
             if name:
                 _name(store, conn, group_id, member_id, name)
 

@@ -58,7 +58,8 @@ def make_engine(url: str) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("reading") else "BEGIN IMMEDIATE")
+        if not conn.info.get("reading"):  # a lone SELECT reads one snapshot without a transaction
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

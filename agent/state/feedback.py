@@ -39,9 +39,12 @@ def examples(store: Store, group_id: str, since: datetime | None = None) -> list
 
 def stamp(store: Store, group_id: str, since: datetime) -> tuple:
     """What changes whenever the group's live examples do: (count, last id, last time)."""
-    query = sa.select(sa.func.count(), sa.func.max(f.c.id), sa.func.max(f.c.ts)).where(
-        f.c.group_id == group_id, f.c.ts >= since)
-    return tuple(store.rows(query)[0].values())
+    return tuple(store.rows(store.prepared(_stamp), {"group_id": group_id, "since": since})[0].values())
+
+
+def _stamp(store: Store):
+    return sa.select(sa.func.count(), sa.func.max(f.c.id), sa.func.max(f.c.ts)).where(
+        f.c.group_id == sa.bindparam("group_id"), f.c.ts >= sa.bindparam("since", type_=f.c.ts.type))
 
 
 def copy(source: Store, target: Store, group_id: str) -> int:

@@ -38,11 +38,13 @@ def strike_of(store: Store, group_id: str, member_id: str, message_id: str) -> s
 
 def open_case(store: Store, group_id: str, member_id: str, kind: str, article: int | None, suggested: str,
               ts: datetime) -> int:
-    """A new case's id, linked to the member's strike of that moment (held or written)."""
+    """A new case's id, linked to the member's strike of that moment (held or written). Written at
+    once (the case file names its number), and removed again if the decision opening it is dropped."""
     with store.transaction() as conn:
         case_id = int(conn.execute(c.insert().values(group_id=group_id, member_id=member_id, kind=kind,
                                                      article=article, suggested=suggested, ts=ts))
                       .inserted_primary_key[0])
+        store.if_dropped(c.delete().where(c.c.id == case_id))  # another delivery's decision won
         held = [v for v in store.held(s) if (v["group_id"], v["member_id"]) == (group_id, member_id)]
         if held:
             held[-1]["case_id"] = case_id

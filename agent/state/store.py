@@ -1,8 +1,8 @@
 """The state's one handle: an engine, its transactions, the decision's held writes, key/values.
 
 A message id is marked seen in the transaction that records its decision, so a crash while deciding
-leaves the redelivery to be decided; the strikes, gaps and warnings the decision records are held on
-its thread (`deciding`) and land in that same transaction (`decided`), so a crash leaves neither a
+leaves the redelivery to be decided; the strikes, gaps, warnings and mutes the decision records are
+held on its thread (`deciding`) and land in that same transaction (`decided`), so a crash leaves neither a
 strike for a message that was not marked seen nor a seen message without its strike. The seen row's
 primary key decides between two deliveries of one message (two processes, two accounts in one room):
 the second insert is skipped and its decision dropped, whichever process it ran in.
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -42,24 +42,48 @@ class Store:
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
         upgrade(self.engine)
-        # SQLite has one writer (and `:memory:` one connection): this process's threads take turns
+        # SQLite: one connection, as one writer at a time is all SQLite allows; this process's threads
+        # take turns on it. PostgreSQL: a pooled connection per transaction.
         self._lock = threading.RLock() if self.dialect == "sqlite" else None
-        self._held = threading.local()  # .writes: this thread's writes waiting for `decided`, or None
+        self._conn = self.engine.connect() if self.dialect == "sqlite" else None
+        self._prepared: dict = {}
+        # .writes: this thread's writes waiting for `decided` (None: not deciding); .undo: what to
+        # remove if the decision is dropped
+        self._held = threading.local()
 
     # ---- for the repositories of agent.state ----
-    def _turn(self):
-        return self._lock if self._lock is not None else nullcontext()
-
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
         """One transaction: all of it lands or none of it does."""
-        with self._turn(), self.engine.begin() as conn:
-            yield conn
+        if self._conn is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._lock, self._conn.begin():
+            yield self._conn
 
-    def rows(self, statement) -> list[sa.RowMapping]:
-        with self._turn(), self.engine.connect() as conn:
-            conn.execution_options(reading=True)
-            return list(conn.execute(statement).mappings())
+    def rows(self, statement, params: dict | None = None) -> list[sa.RowMapping]:
+        if self._conn is None:
+            with self.engine.connect() as conn:
+                return list(conn.execute(statement, params).mappings())
+        with self._lock:
+            conn = self._conn
+            if conn.in_transaction():  # read inside this thread's own transaction
+                return list(conn.execute(statement, params).mappings())
+            conn.info["reading"] = True  # one statement needs no BEGIN (agent.state.engine)
+            try:
+                return list(conn.execute(statement, params).mappings())
+            finally:
+                conn.info["reading"] = False
+                conn.rollback()
+
+    def prepared(self, build: Callable[[Store], sa.Executable]) -> sa.Executable:
+        """`build(self)` made once per store and reused with bind parameters: building a statement
+        and its cache key costs more than running it, on the path of every decision."""
+        statement = self._prepared.get(build)
+        if statement is None:
+            statement = self._prepared[build] = build(self)
+        return statement
 
     def insert(self, table: sa.Table):
         """An INSERT that can skip or update on a conflict (ON CONFLICT, in either dialect)."""
@@ -72,54 +96,65 @@ class Store:
             held.append((table, values))
             return 0
         with self.transaction() as conn:
-            key = conn.execute(table.insert().values(**values)).inserted_primary_key
+            key = conn.execute(table.insert(), values).inserted_primary_key
             return int(key[0]) if key and isinstance(key[0], int) else 0
 
     def held(self, table: sa.Table) -> list[dict]:
         """The values of this thread's held inserts into `table` (so a later write can link to them)."""
         return [values for tab, values in getattr(self._held, "writes", None) or [] if tab is table]
 
+    def if_dropped(self, statement) -> None:
+        """While deciding: run `statement` should the decision be dropped (a row that had to be
+        written at once, such as a case whose number the case file shows)."""
+        if getattr(self._held, "writes", None) is not None:
+            self._held.undo.append(statement)
+
     # ---- de-duplication ----
     def seen(self, message_id: str) -> bool:
         """Whether this message id was decided before (a redelivery, or another account's copy)."""
-        return bool(self.rows(sa.select(t.seen.c.message_id).where(t.seen.c.message_id == message_id)))
+        return bool(self.rows(self.prepared(_seen), {"message_id": message_id}))
 
     @contextmanager
     def deciding(self):
         """While a message is decided on this thread, the writes it records are held, and written by
         `decided` in the transaction that marks it seen (dropped if it never is)."""
-        self._held.writes = []
+        self._held.writes, self._held.undo = [], []
         try:
             yield
         finally:
-            self._held.writes = None
+            self._held.writes = self._held.undo = None
 
     def decided(self, message_id: str, ts: datetime, decision: str) -> bool:
         """Mark a message seen with its decision and the writes held for it, in one transaction;
         False if another delivery of it was decided first (its actions must then not be taken twice,
         nor its strikes written twice)."""
-        held = getattr(self._held, "writes", None) or []
-        if held:
-            self._held.writes = []
-        mark = (self.insert(t.seen).values(message_id=message_id, ts=ts, decision=decision)
-                .on_conflict_do_nothing().returning(t.seen.c.message_id))
+        held, undo = getattr(self._held, "writes", None) or [], getattr(self._held, "undo", None) or []
+        if held or undo:
+            self._held.writes, self._held.undo = [], []
+        mark = {"message_id": message_id, "ts": ts, "decision": decision}
         with self.transaction() as conn:
-            if conn.execute(mark).scalar() is None:  # the key was there: another delivery won
+            if conn.execute(self.prepared(_mark), mark).scalar() is None:  # the key was there: another delivery won
+                for statement in undo:
+                    conn.execute(statement)
                 return False
-            for table, values in held:
-                conn.execute(table.insert().values(**values))
+            for table, values in held:  # an insert into a table, or a statement and its parameters
+                conn.execute(table.insert() if isinstance(table, sa.Table) else table, values)
             return True
 
     # ---- small key/value state (mute windows, cooldowns, budgets) ----
     def get(self, key: str, default=None):
-        rows = self.rows(sa.select(t.kv.c.value).where(t.kv.c.key == key))
+        rows = self.rows(self.prepared(_get), {"key": key})
         return json.loads(rows[0]["value"]) if rows else default
 
-    def put(self, key: str, value) -> None:
-        text = json.dumps(value, ensure_ascii=False)
-        statement = self.insert(t.kv).values(key=key, value=text)
+    def put(self, key: str, value, *, with_decision: bool = False) -> None:
+        """Set a key; `with_decision`: while a message is decided, in the transaction that records it
+        (a member's mute lands with the strike that earned it, or not at all)."""
+        params = {"key": key, "value": json.dumps(value, ensure_ascii=False)}
+        if with_decision and getattr(self._held, "writes", None) is not None:
+            self._held.writes.append((self.prepared(_put), params))
+            return
         with self.transaction() as conn:
-            conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": text}))
+            conn.execute(self.prepared(_put), params)
 
     # ---- what the pipeline and routes call (the repositories do the work) ----
     def add_gap(self, group_id: str, asker_id: str, message_id: str, question: str, addressed: bool,
@@ -160,5 +195,25 @@ class Store:
                 conn.execute(table.delete())
 
     def close(self) -> None:
-        with self._turn():
-            self.engine.dispose()
+        if self._conn is not None:
+            with self._lock:
+                self._conn.close()
+        self.engine.dispose()
+
+
+# ---- the statements every decision runs, built once per store (Store.prepared) ----
+def _seen(store: Store):
+    return sa.select(t.seen.c.message_id).where(t.seen.c.message_id == sa.bindparam("message_id"))
+
+
+def _mark(store: Store):
+    return store.insert(t.seen).on_conflict_do_nothing().returning(t.seen.c.message_id)
+
+
+def _get(store: Store):
+    return sa.select(t.kv.c.value).where(t.kv.c.key == sa.bindparam("key"))
+
+
+def _put(store: Store):
+    statement = store.insert(t.kv).values(key=sa.bindparam("key"), value=sa.bindparam("value"))
+    return statement.on_conflict_do_update(index_elements=["key"], set_={"value": statement.excluded.value})
