@@ -82,3 +82,23 @@ def test_the_view_is_made_once_and_lazily(settings):
     assert view.candidates(lambda: found.append(1) or ["d"]) == ["c"] and found == [1]
     assert view.question is view.question and view.question.is_question
     assert "glue" not in vars(view)  # never asked: never computed
+
+
+def test_an_owners_question_in_the_group_is_for_the_members(settings, repo):
+    """An owner asking in the group asks the members; addressed to the bot it is the bot's."""
+    from collections import deque
+    from dataclasses import replace
+
+    from agent.events import Role
+    from agent.llm.prompts import Prompts
+    from agent.pipeline import Context, Services
+    from agent.store import Store
+
+    group = settings.groups["demo"]
+    owner = group.owners[0]
+    services = Services(settings=settings, store=Store(":memory:"), kb=None, prompts=Prompts(repo / "prompts"))
+    ctx = Context(group=group, services=services, recent=deque())
+    asked = Message("v10", "demo", Member(owner.id, owner.name, Role.OWNER), "这周六的训练几点集合？", NOON)
+    route = AnswerRoute()
+    assert route.asks(asked, ctx) and not route.match(asked, ctx)
+    assert route.match(replace(asked, id="v11", to_bot=True), ctx)

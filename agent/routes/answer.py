@@ -42,6 +42,8 @@ class AnswerRoute:
             return False
         if message.to_bot:
             return True
+        if message.sender.is_staff:
+            return False  # an owner's question in the group is for the members, not the bot
         view = ctx.view_of(message)
         if ctx.group.answer.unprompted and self._confidence(view, ctx) >= self._threshold(ctx):
             return True
