@@ -8,13 +8,16 @@ The last UNDO_KEPT answers of a group can be taken back, by the number they were
 """
 from __future__ import annotations
 
+import threading
+
 from agent import gaps
 from agent.commands.api import CommandSpec, Context, Parsed, say, usage
 from agent.events import Action, Message, Say, Whisper
-from agent.kb.commands import add_from_chat, take_back
+from agent.kb.commands import CHAT_FILE, add_from_chat, take_back
 
 SHOWN = 10  # gaps listed by /gaps: the most asked, in number order
 UNDO_KEPT = 20
+_records = threading.Lock()  # the answers kept for undo are read and rewritten under it
 
 
 def _answered_key(ctx: Context) -> str:
@@ -42,7 +45,8 @@ def answer_gap(parsed: Parsed, msg: Message, ctx: Context) -> list[Action]:
     store, key = ctx.services.store, _answered_key(ctx)
     record = {"n": gap.id, "question": gap.question, "askers": list(gap.askers), "addressed": gap.addressed,
               "entry": entry}
-    store.put(key, [*(store.get(key) or []), record][-UNDO_KEPT:])
+    with _records:
+        store.put(key, [*(store.get(key) or []), record][-UNDO_KEPT:])
     told = Say(ctx.group.id, ctx.sentence("gap_answered", question=gap.question, answer=answer), gap.askers)
     return [told, *say(ctx, msg, ctx.sentence("cmd_gap_closed", id=gap.id, count=len(gap.askers)))]
 
@@ -54,17 +58,23 @@ def undo_answer(parsed: Parsed, msg: Message, ctx: Context) -> list[Action]:
     if not number.isdigit():
         return usage(ctx, msg, parsed)
     store, key = ctx.services.store, _answered_key(ctx)
-    kept = store.get(key) or []
-    record = next((r for r in reversed(kept) if r["n"] == int(number)), None)
+    with _records:
+        kept = store.get(key) or []
+        record = next((r for r in reversed(kept) if r["n"] == int(number)), None)
+        if record is not None:
+            store.put(key, [r for r in kept if r is not record])
     if record is None:
         return say(ctx, msg, ctx.sentence("cmd_answer_undo_none", id=number))
-    store.put(key, [r for r in kept if r is not record])
-    take_back(ctx, record["entry"])  # gone already when an owner removed it with /kb remove
+    # not found: removed with /kb remove already, or edited by hand (the owner is asked to look)
+    missing = take_back(ctx, record["entry"]) is None
     for asker in record["askers"]:  # open again, asked as before (it gets a number afresh)
         store.add_gap(ctx.group.id, asker, msg.id, record["question"], record["addressed"], msg.ts)
     correction = ctx.sentence("answer_corrected", question=record["question"])
     told = [Whisper(asker, correction) for asker in record["askers"]]
-    return told + say(ctx, msg, ctx.sentence("cmd_answer_undone", id=number, count=len(record["askers"])))
+    reply = ctx.sentence("cmd_answer_undone", id=number, count=len(record["askers"]))
+    if missing:
+        reply += "\n" + ctx.sentence("cmd_answer_undo_not_in_file", file=CHAT_FILE)
+    return told + say(ctx, msg, reply)
 
 
 COMMANDS = (

@@ -111,9 +111,13 @@ def test_an_answer_taken_back_leaves_the_knowledge_and_the_askers_hear_it_privat
     assert sorted(x.contact_id for x in private) == sorted([a, b]) and all("撤回" in x.text for x in private)
     assert not any(isinstance(x, Say) and "滨江公园" in x.text for x in undone.actions)  # nothing posted
     assert "滨江公园北门" not in chat.knowledge()
-    assert "拉练" in chat.say(chat.owner, "/gaps").reply  # open again, to be answered right
+    assert "#1（2人问过）长距离拉练" in chat.say(chat.owner, "/gaps").reply  # open again, to be answered right
     assert "/answer undo" in chat.say(chat.owner, "/help").reply
-    assert "撤回" in chat.say(chat.owner, "/answer undo 1").reply  # taken back once only
+    assert "没有可撤回" in chat.say(chat.owner, "/answer undo 1").reply  # taken back once only
+    chat.say(chat.owner, "/answer 1 终点在滨江公园南门。")
+    chat.say(chat.owner, "/kb remove 1")  # removed by hand first: the undo still tells the askers, and says so
+    again = chat.say(chat.owner, "/answer undo 1")
+    assert "没找到" in again.reply and len([x for x in again.actions if isinstance(x, Whisper)]) == 2
 
 
 @pytest.mark.parametrize("via", ["kb_add", "answer"])
