@@ -12,7 +12,7 @@ import pytest
 
 from agent.kb import KnowledgeBase, USEEmbeddingFunction
 from agent.kb.chroma import ChromaUnavailable, collection_name, make_client
-from agent.settings import ChromaSettings, KBSettings, load_settings
+from agent.settings import ChromaSettings, ConfigError, KBSettings, load_settings
 from agent.testing.puppet import free_port
 
 CLUB = "# 俱乐部\n\n## 场地\n- 周末活动在城西体育馆二楼。\n- 停车请用北门的地下车库。\n"
@@ -91,8 +91,25 @@ def test_a_server_that_does_not_answer_is_named_at_start():
         make_client(ChromaSettings(mode="server", port=port, connect_s=0), Path())
 
 
+def test_steward_names_a_dead_server_in_one_line(tmp_path):
+    """Any command that opens the knowledge base ends with the config error, exit 2, no traceback."""
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    config = tmp_path / "config"
+    config.mkdir()
+    port = free_port()  # nothing listens there
+    (config / "settings.yaml").write_text(
+        f"data_dir: state\nkb:\n  chroma: {{mode: server, port: {port}, connect_s: 0}}\n", encoding="utf-8")
+    done = CliRunner().invoke(app, ["kb", "stats", "--config", str(config)])
+    assert done.exit_code == 2, done.output
+    assert "Config error: no Chroma server answered at" in done.output and str(port) in done.output
+    assert "Traceback" not in done.output
+
+
 def test_a_collection_name_chroma_refuses_names_the_keys():
-    with pytest.raises(ValueError, match=r"kb\.chroma\.prefix \+ kb\.collection"):
+    with pytest.raises(ConfigError, match=r"kb\.chroma\.prefix \+ kb\.collection"):
         collection_name(KBSettings(collection="kb", chroma=ChromaSettings(prefix="our club/")))
     assert collection_name(KBSettings(chroma=ChromaSettings(prefix="club-"))) == "club-knowledge"
 

@@ -17,7 +17,7 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_d
 
 from agent.kb.embeddings import USEEmbeddingFunction
 from agent.kb.store import KnowledgeBase
-from agent.settings import ChromaSettings, KBSettings, Settings
+from agent.settings import ChromaSettings, ConfigError, KBSettings, Settings
 
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule for collection names
 
@@ -29,8 +29,9 @@ def quiet() -> chromadb.Settings:
     return chromadb.Settings(anonymized_telemetry=False)
 
 
-class ChromaUnavailable(RuntimeError):
-    """The configured Chroma server did not answer."""
+class ChromaUnavailable(ConfigError):
+    """The configured Chroma server did not answer: every command reports it as the config error it
+    names (kb.chroma), in one line, instead of a traceback."""
 
 
 def collection_name(kb: KBSettings) -> str:
@@ -38,7 +39,7 @@ def collection_name(kb: KBSettings) -> str:
     naming rule so a bad name fails at start, naming the keys to fix."""
     name = f"{kb.chroma.prefix}{kb.collection}"
     if not _NAME.fullmatch(name):
-        raise ValueError(f"kb.chroma.prefix + kb.collection = {name!r}: Chroma needs 3-512 characters of "
+        raise ConfigError(f"kb.chroma.prefix + kb.collection = {name!r}: Chroma needs 3-512 characters of "
                          "letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
     return name
 
