@@ -25,12 +25,11 @@ PROMPTS = Prompts(REPO / "prompts")
 
 
 @pytest.fixture
-def world(tmp_path):
+def world(tmp_path, fed_month):
     """A month of events in a file-backed store; open questions: one asked twice, one once."""
-    store = Store(tmp_path / "state.db")
+    store = Store(fed_month(tmp_path / "state.db"))
     g = group()
-    pipeline, route = pipeline_for(store, g, data_dir=tmp_path / "data")
-    feed(pipeline, route, month())
+    pipeline, _ = pipeline_for(store, g, data_dir=tmp_path / "data")
     for i, q in enumerate(["周末长距离在哪集合？", "周末长距离在哪集合", "能量胶吃几个"]):
         store.add_gap(g.id, f"wxid_f{i}", f"q{i}", q, False, datetime(2025, 3, 5, 3, i, tzinfo=UTC))
     return pipeline.services.settings, store, g

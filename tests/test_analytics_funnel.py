@@ -118,13 +118,8 @@ def feed(pipeline: Pipeline, route: Scripted, events: list[Event]) -> None:
 
 
 @pytest.fixture
-def fed():
-    store = Store(":memory:")
-    g = group()
-    pipeline, route = pipeline_for(store, g)
-    events = month()
-    feed(pipeline, route, events)
-    return store, g, events
+def fed(fed_month, tmp_path):
+    return Store(fed_month(tmp_path / "state.db")), group(), month()
 
 
 def local(ts: datetime, tz: str = "Asia/Shanghai") -> date:

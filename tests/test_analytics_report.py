@@ -135,19 +135,15 @@ def test_headless_chromium_renders_the_charts(page, tmp_path):
 
 
 @pytest.fixture
-def config(tmp_path) -> Path:
+def config(tmp_path, fed_month) -> Path:
     """A config folder whose state database holds the generated month for group g."""
     (tmp_path / "config" / "groups").mkdir(parents=True)
     (tmp_path / "config" / "settings.yaml").write_text(yaml.safe_dump({"data_dir": "data"}), encoding="utf-8")
     g = group()
     (tmp_path / "config" / "groups" / "g.yaml").write_text(
         yaml.safe_dump(g.model_dump(mode="json", include={"id", "name", "theme", "timezone", "owners"})), encoding="utf-8")
-    store = Store(tmp_path / "data" / "steward.db")
-    pipeline, route = pipeline_for(store, g)
-    now = datetime.now(timezone.utc)
-    shift = (now.date() - UNTIL).days  # the month, moved so it ends today
-    feed(pipeline, route, [e.__class__(**{**e.__dict__, "ts": e.ts + timedelta(days=shift)}) for e in month()])
-    store.close()
+    shift = (datetime.now(timezone.utc).date() - UNTIL).days  # the month, moved so it ends today
+    fed_month(tmp_path / "data" / "steward.db", shift)
     return tmp_path / "config"
 
 

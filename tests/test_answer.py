@@ -1,6 +1,8 @@
 """The answer route end to end: Chroma, the offline embedding, the real pipeline on the demo group."""
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from agent.channels.memory import MemoryChannel
 from agent.events import DecisionKind
 
@@ -63,6 +65,7 @@ class RefusingModel:
         return Completion("NO_ANSWER", 100, 2, "fake")
 
 
+@pytest.mark.e2e
 def test_dont_know_is_retrievals_call_not_the_models(settings):
     """A confident passage is still quoted when the model refuses; an unsure one stays unknown."""
     from agent.answering.writer import AnswerWriter

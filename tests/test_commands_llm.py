@@ -53,7 +53,7 @@ def test_unknown_intents_garbage_and_outages_are_no_command(repo):
         assert parsed is None
 
 
-def test_the_model_proposes_and_permissions_decide(demo_app, repo, monkeypatch):
+def test_the_model_proposes_and_permissions_decide(app, repo, monkeypatch):
     """A member's words are never sent to the model; an owner's are, and the broadcast the model reads
     is still only proposed (awaiting /confirm)."""
     from agent.commands import bank
@@ -63,8 +63,8 @@ def test_the_model_proposes_and_permissions_decide(demo_app, repo, monkeypatch):
 
     monkeypatch.setattr(bank, "fitted", lambda: (2.0, 0.0))  # the banks read nothing: the model's turn
 
-    services = demo_app.pipeline.services
-    group = demo_app.settings.groups["demo"]
+    services = app.pipeline.services
+    group = app.settings.groups["demo"]
     llm, services.llm = services.llm, Scripted('{"intent": "broadcast", "text": "今晚停训"}')
     try:
         ctx = Context(group=group, services=services, recent=deque())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
+import pytest
 import opencc
 from confusable_homoglyphs.utils import load
 from hypothesis import HealthCheck, assume, given, settings
@@ -145,6 +146,7 @@ TELEGRAM_ID = st.from_regex(r"[a-z][a-z0-9_]{4,31}", fullmatch=True)
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
 
+@pytest.mark.e2e
 @SETTINGS
 @given(st.data(), MOBILE)
 def test_mobile_number_read_back_with_or_without_a_contact_word(data, number):
@@ -154,6 +156,7 @@ def test_mobile_number_read_back_with_or_without_a_contact_word(data, number):
     assert number in handles(text), (text, normalize(text))
 
 
+@pytest.mark.e2e
 @SETTINGS
 @given(st.data(), QQ)
 def test_qq_number_read_back_after_its_word(data, number):
@@ -168,6 +171,7 @@ def _spread_out(text: str) -> bool:
     return any(sep in text for sep in SEPARATORS + ZERO_WIDTH)
 
 
+@pytest.mark.e2e
 @SETTINGS
 @given(st.data(), WECHAT_ID)
 def test_wechat_id_read_back_after_its_word(data, handle):
@@ -182,6 +186,7 @@ def test_wechat_id_read_back_after_its_word(data, handle):
     assert handle in handles(text), (text, normalize(text))
 
 
+@pytest.mark.e2e
 @SETTINGS
 @given(st.data(), TELEGRAM_ID)
 def test_telegram_id_read_back_after_its_word(data, handle):

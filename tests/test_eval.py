@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from agent import eval as evaluation
@@ -43,6 +44,7 @@ def english_group(folder):
     return folder
 
 
+@pytest.mark.e2e
 def test_contract_on_an_unseen_english_group(tmp_path, repo):
     folder = english_group(tmp_path / "bookclub")
     m = evaluation.run(folder, load_settings(repo / "config"))
@@ -59,6 +61,7 @@ def test_bot_name_is_read_from_the_description(tmp_path):
     assert evaluation.load_group(folder).bot_name == "Page"
 
 
+@pytest.mark.e2e
 def test_cli_prints_one_json_object_on_the_dev_set(dev_set, repo):
     out = subprocess.run([sys.executable, "-m", "agent.cli", "eval", str(dev_set), "--json"], cwd=repo,
                          capture_output=True, text=True, timeout=600)
@@ -68,6 +71,7 @@ def test_cli_prints_one_json_object_on_the_dev_set(dev_set, repo):
     assert m["owner_flagged"] == 0
 
 
+@pytest.mark.e2e
 def test_all_groups_give_each_table_the_mean_and_the_worst(tmp_path, repo):
     from agent.eval_all import run_all
 

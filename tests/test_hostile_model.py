@@ -18,6 +18,8 @@ import pytest
 from fake_openai import FakeOpenAI, Reply
 from llm_rig import Members, llm_app, plain_app
 
+pytestmark = pytest.mark.e2e  # the real app (offline encoder) through a model server on a socket
+
 SATURDAY = "周六LSD几点集合？"
 SIZES = "营服尺码不合适能换吗？"
 SHOES = "跑鞋一般跑多少公里该换？"

@@ -20,6 +20,8 @@ from agent.state.tables import kv
 from fake_openai import FakeOpenAI, Reply
 from llm_rig import Members, llm_app
 
+pytestmark = pytest.mark.e2e  # the real app (offline encoder) through a model server on a socket
+
 ANSWER = "周六LSD 6:30在跑者驿站集合，6:40出发（来源：events.md）。"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tracemalloc
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -55,6 +56,7 @@ def test_a_30mb_file_is_skipped_by_name_and_limit_and_the_rest_is_indexed(tmp_pa
     assert peak < 10 * 2**20, peak  # the 30 MB file was never read into memory
 
 
+@pytest.mark.e2e
 def test_a_raised_limit_lets_a_large_file_in(tmp_path):
     from agent.kb.chroma import make_kb
     from agent.settings import load_settings

@@ -53,6 +53,7 @@ def dev_kb(tmp_path_factory):
     return kb
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("query, expected", [
     ("每周的分享会是星期几几点？", "events.md"),
     ("线下沙龙的门票多少钱，有早鸟价吗", "events.md"),
@@ -70,6 +71,7 @@ def test_answerable_questions_find_their_file_in_top3(dev_kb, query, expected):
     assert expected in [h.file for h in hits]
 
 
+@pytest.mark.e2e
 def test_hits_carry_all_features(dev_kb):
     hits = dev_kb.search("@小运 沙龙的票价是多少", ["dev"], k=5)
     assert len(hits) == 5
@@ -81,22 +83,26 @@ def test_hits_carry_all_features(dev_kb):
     assert all(0 <= h.lexical_coverage <= 1 for h in hits)
 
 
+@pytest.mark.e2e
 def test_coverage_tolerates_a_different_word_cut(dev_kb):
     top = dev_kb.search("沙龙能开发票吗", ["dev"], k=1)[0]  # jieba: 开发票; the file: 开电子普通发票
     assert top.file == "events.md" and top.lexical_coverage > 0.6
 
 
+@pytest.mark.e2e
 def test_faq_hits_expose_their_question(dev_kb):
     hit = dev_kb.search("公众号改名一年能改几次", ["dev"], k=1)[0]
     assert hit.file == "faq.md" and hit.question == "公众号名字能改吗？"
 
 
+@pytest.mark.e2e
 def test_unknown_question_has_low_coverage(dev_kb):
     answerable = dev_kb.search("沙龙的签到时间是几点", ["dev"], k=1)[0]
     unknown = dev_kb.search("视频号直播怎么挂商品链接赚佣金", ["dev"], k=1)[0]
     assert unknown.lexical_coverage < answerable.lexical_coverage
 
 
+@pytest.mark.e2e
 def test_scopes_are_isolated(dev_kb):
     assert all(h.scope == "dev" for h in dev_kb.search("沙龙票价", ["dev"], k=10))
     assert dev_kb.search("沙龙票价", ["other"], k=3)[0].file == "secret.md"

@@ -18,6 +18,8 @@ from agent.settings import LLMSettings
 from fake_openai import Fail, FakeOpenAI, Garbage, Reply, Trickle
 from llm_rig import Members, llm_app, plain_app
 
+pytestmark = pytest.mark.e2e  # model endpoints that hang and trickle, on real sockets and timers
+
 DEADLINE_S = 1.0
 SLACK_S = 1.0  # the floor: worst message-to-reply time ≤ reply_deadline_s + 1 s
 QUESTIONS = ["周六LSD几点集合？", "营服尺码不合适能换吗？", "跑鞋一般跑多少公里该换？", "可以带朋友来跑一次吗？",

@@ -21,6 +21,8 @@ from agent.state.tables import seen
 from fake_openai import Fail, FakeOpenAI, Garbage, Reply
 from llm_rig import KEY_ENV, REPO, Members, llm_app
 
+pytestmark = pytest.mark.e2e  # the real app (offline encoder) through a model server on a socket
+
 # (text, to_bot, the no-LLM decision, a fact its reply must hold)
 MESSAGES = [
     ("周六LSD几点集合？", True, DecisionKind.ANSWER, "6:30"),

@@ -13,6 +13,8 @@ from agent.llm.local import LocalServer, LocalServerError
 from agent.llm.provider import make_llm
 from agent.settings import ConfigError, LLMSettings
 
+pytestmark = pytest.mark.e2e  # starts and stops model server processes
+
 FAKE = (sys.executable, str(Path(__file__).with_name("fake_llama_server.py")))
 
 

@@ -33,6 +33,8 @@ from agent.pipeline import Pipeline, Services
 from agent.settings import GroupConfig, PacingSettings, Person, Settings, load_group
 from agent.store import Store
 
+pytestmark = pytest.mark.e2e  # python-wechaty over gRPC to the loopback puppet service
+
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "puppet_tok_7f3a91c2e5"
 OWNER, MEMBER = "wxid_ming", "wxid_fang"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
 from collections import deque
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +22,6 @@ from agent.moderation.cues import HANDLE
 from agent.moderation.text import Text
 from agent.pipeline import Context
 from agent.schedule.drafting import week_questions
-from agent.settings import load_settings
 from agent.store import Store
 from agent.theme.nudge import compose
 
@@ -119,6 +117,7 @@ def test_a_quote_masks_contact_data_and_keeps_the_words():
     assert not leaks(quoted) and "拉伸带" in quoted and quoting.MASK in quoted
 
 
+@pytest.mark.e2e
 @hsettings(max_examples=300, deadline=None, derandomize=True)
 @given(MEMBER_TEXT)
 def test_quotes_and_names_carry_no_structure_and_no_contact_data(text):
@@ -131,22 +130,6 @@ def test_quotes_and_names_carry_no_structure_and_no_contact_data(text):
 
 
 # ---- through the pipeline --------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    from agent.app import build
-
-    tmp = tmp_path_factory.mktemp("member-text")
-    s = load_settings(REPO / "config")
-    s.data_dir = tmp / "data"
-    s.store.path = tmp / "data" / "steward.db"
-    s.kb.knowledge_dir = tmp / "knowledge"
-    shutil.copytree(REPO / "knowledge", s.kb.knowledge_dir)
-    built = build(s, ephemeral=True)
-    built.sync_knowledge()
-    yield built
-    built.close()
-
 
 _TICKS = itertools.count(1)  # one clock for every test of the module: ids and times never repeat
 
@@ -204,6 +187,7 @@ def test_the_probes_poisoned_gap_never_becomes_an_answer(app):
     assert "<!--" not in again.reply and "周教练" not in again.reply  # the who-and-when note is not quoted
 
 
+@pytest.mark.e2e
 @hsettings(max_examples=15, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.reuse, Phase.generate],
            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=MEMBER_TEXT, answer=OWNER_ANSWER)
@@ -288,6 +272,7 @@ class _Ack:
         return Decision(DecisionKind.ANSWER, m.id, "answer", actions=[Say(m.group_id, "收到", (m.sender.id,))])
 
 
+@pytest.mark.e2e
 async def test_the_wechat_channel_does_not_mention_a_member_whose_name_advertises(tmp_path):
     """WeChat writes "@<name>" into a post that mentions someone: through the real python-wechaty
     client, a member whose name carries @all and a handle is answered without the mention."""

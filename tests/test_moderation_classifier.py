@@ -78,6 +78,7 @@ def test_the_generator_draws_on_every_data_file():
     assert {"lead_zh", "gamble_zh", "insult2_zh", "site"} <= set(data["slots"])
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not DATASETS.exists(), reason="needs shared/datasets/train")
 def test_a_rebuild_on_the_same_inputs_gives_the_same_model(tmp_path):
     rows = train.sources(DATASETS, train.Caps.small(), train.SEED)

@@ -32,12 +32,12 @@ def warning(decision) -> Say | None:
 
 
 @pytest.fixture
-def case_app(settings):
+def case_app(settings, unit_parts):
     """The demo app with a case opened on the first strike, so an owner can kick at once."""
     from agent.app import build
 
     settings.groups["demo"].moderation.case_at = 1
-    built = build(settings, ephemeral=True)
+    built = build(settings, ephemeral=True, **unit_parts)
     built.sync_knowledge()
     yield built
     built.close()

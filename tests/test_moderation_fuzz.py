@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from agent.events import Kind, Member, Message
@@ -22,6 +23,7 @@ TEXTS = st.one_of(
 )
 
 
+@pytest.mark.e2e
 @settings(max_examples=1200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(text=TEXTS, kind=st.sampled_from(list(Kind)))
 def test_detectors_survive_anything_quickly(text, kind):

@@ -120,6 +120,7 @@ def test_stdlib_patterns_only_where_no_member_text_goes():
     assert not stdlib, f"compile these with agent.patterns (linear time): {stdlib}"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(k for k, p in ALL.items() if isinstance(p, patterns.Pattern)))
 def test_linear_on_adversarial_input(name):
     pattern = ALL[name]
@@ -133,6 +134,7 @@ def test_linear_on_adversarial_input(name):
             assert t_big <= 8 * t_small, f"{name} on {kind}: {t_big:.4f}s, a quarter of it {t_small:.4f}s"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("source", [r"(\d+)+x", r"\d+\s*\d+元", r"(a|aa)+$", r"(\w+\s?)+$"])
 def test_backtracking_shapes_stay_linear(source):
     """Shapes that take the stdlib minutes on these inputs: here ~4× per 4× input."""

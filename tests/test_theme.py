@@ -129,12 +129,12 @@ def test_theme_route_on_the_real_judge(demo_app):
     ("周六长距离跑前一晚吃什么比较好，要不要碳水加载", False),
     ("新手第一次参加训练营，每周跑几次合适", False),
 ])
-def test_the_fitted_judge_on_the_demo_group(demo_app, text, off):
-    assert demo_app.judges("demo").is_offtopic(text) is off, text
+def test_the_fitted_judge_on_the_demo_group(app, text, off):
+    assert app.judges("demo").is_offtopic(text) is off, text
 
 
-def test_talk_just_before_leans_a_short_reply(demo_app):
-    judge = demo_app.judges("demo")
+def test_talk_just_before_leans_a_short_reply(app):
+    judge = app.judges("demo")
     chatter = ["昨晚那场球赛看了吗 最后一分钟绝杀", "看了 太刺激了", "主队今年能夺冠吧"]
     training = ["今天间歇跑配速多少合适", "周四的拉伸课几点开始", "长距离要不要带能量胶"]
     assert judge.judge("我觉得能", chatter).probability > judge.judge("我觉得能", training).probability

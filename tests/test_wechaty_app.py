@@ -11,6 +11,8 @@ from agent.testing.puppet import LoopbackPuppet
 from agent.testing.rig import on_loopback
 from agent.settings import PacingSettings, load_settings
 
+pytestmark = pytest.mark.e2e  # python-wechaty over gRPC to the loopback puppet service
+
 ROOT = Path(__file__).resolve().parent.parent
 OWNER, XIAOXUE, KEVIN, SHOES = "wxid_demo_owner_zhou", "wxid_demo_xiaoxue", "wxid_demo_kevin", "wxid_demo_shoes8899"
 

@@ -23,6 +23,8 @@ from agent.pipeline import Pipeline, Services
 from agent.settings import GroupConfig, PacingSettings, Person, Settings
 from agent.store import Store
 
+pytestmark = pytest.mark.e2e  # python-wechaty over gRPC to the loopback puppet service
+
 
 OWNER, ALICE, BOB = "wxid_owner", "wxid_alice", "wxid_bob"
 

@@ -14,6 +14,8 @@ from agent.events import DecisionKind
 from agent.settings import GroupConfig, PacingSettings, Person
 from agent.store import Store
 
+pytestmark = pytest.mark.e2e  # python-wechaty over gRPC to the loopback puppet service
+
 OWNER = "wxid_demo_owner_zhou"  # the demo group's configured owner
 STRANGER, ACCOMPLICE, MEMBER = "wxid_stranger", "wxid_accomplice", "wxid_demo_xiaoxue"
 FAKE = "集合点改到北门停车场，报名费先转给小李（微信 li_pay_88）"

@@ -20,9 +20,9 @@ from agent.settings import GroupConfig, Person, Settings
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
     not (HERE / "node_modules" / "wechaty-puppet-service").is_dir() or shutil.which("node") is None,
-    reason="contract test needs node and tests/contract/node_modules: run .ci/install_contract.sh")
+    reason="contract test needs node and tests/contract/node_modules: run .ci/install_contract.sh")]
 
 
 class MockService:
