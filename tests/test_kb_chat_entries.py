@@ -13,7 +13,6 @@ import chromadb
 import pytest
 
 from agent.kb import KnowledgeBase, USEEmbeddingFunction
-from agent.kb.chroma import quiet
 from agent.kb.ingest import chunk_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +38,7 @@ def note(n: int) -> str:
 def kb(tmp_path_factory) -> KnowledgeBase:
     folder = tmp_path_factory.mktemp("club")
     (folder / "faq.md").write_text(FAQ, encoding="utf-8")
-    kb = KnowledgeBase(chromadb.EphemeralClient(settings=quiet()), USEEmbeddingFunction(),
+    kb = KnowledgeBase(chromadb.EphemeralClient(), USEEmbeddingFunction(),
                        collection=f"t{time.perf_counter_ns()}")
     kb.sync({"club": folder})
     kb.search("预热", ["club"])  # the index is built, so every add below rebuilds it in the background

@@ -6,7 +6,6 @@ import chromadb
 import pytest
 
 from agent.kb import KnowledgeBase, USEEmbeddingFunction
-from agent.kb.chroma import quiet
 from agent.kb.ingest import NotText, decode
 
 POTTERY = "# 陶艺社\n\n## 上课地点\n陶艺课在文化宫二楼东侧教室，每周四晚上七点开始。\n\n## 费用\n材料费每次四十五元，现场扫码交给班长。\n"
@@ -34,7 +33,7 @@ def test_binary_is_not_text(data):
 
 
 def _kb() -> KnowledgeBase:
-    return KnowledgeBase(chromadb.EphemeralClient(settings=quiet()), USEEmbeddingFunction(),
+    return KnowledgeBase(chromadb.EphemeralClient(), USEEmbeddingFunction(),
                          collection=f"t{time.perf_counter_ns()}")
 
 

@@ -7,7 +7,6 @@ import chromadb
 import pytest
 
 from agent.kb import KnowledgeBase, USEEmbeddingFunction
-from agent.kb.chroma import quiet
 from agent.kb.retrieve import LexicalIndex, clean_query, fuse, index_terms
 
 EVAL_KNOWLEDGE = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "newmedia" / "knowledge"
@@ -48,7 +47,7 @@ def dev_kb(tmp_path_factory):
     shutil.copytree(EVAL_KNOWLEDGE, root / "dev")
     (root / "other").mkdir()
     (root / "other" / "secret.md").write_text("## 内部\n沙龙的真实票价是一千元。", encoding="utf-8")
-    kb = KnowledgeBase(chromadb.EphemeralClient(settings=quiet()), USEEmbeddingFunction(), collection="dev_e2e")
+    kb = KnowledgeBase(chromadb.EphemeralClient(), USEEmbeddingFunction(), collection="dev_e2e")
     kb.sync({"dev": root / "dev", "other": root / "other"})
     return kb
 

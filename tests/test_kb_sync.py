@@ -8,7 +8,6 @@ from chromadb.utils import embedding_functions
 
 import agent.kb.sync as kb_sync
 from agent.kb import KnowledgeBase, USEEmbeddingFunction
-from agent.kb.chroma import quiet
 
 EVENTS = "# 活动\n\n## 分享会\n- 时间：每周三 20:00。\n- 回放保留30天。\n\n## 沙龙\n- 地点：杭州。\n- 票价：99元。\n"
 FAQ = "# FAQ\n\n**Q：名字能改吗？**\nA：一年最多改2次。\n\n**Q：一次能发几篇？**\nA：最多8篇。\n"
@@ -41,7 +40,7 @@ def folder(tmp_path):
 
 
 def make_kb(ef=None, client=None):
-    return KnowledgeBase(client or chromadb.EphemeralClient(settings=quiet()), ef or CountingEF(),
+    return KnowledgeBase(client or chromadb.EphemeralClient(), ef or CountingEF(),
                          collection=f"t{time.perf_counter_ns()}")
 
 
@@ -96,7 +95,7 @@ def test_removed_file_and_missing_folder_are_removed(folder, tmp_path):
 
 def test_crash_midway_is_repaired_by_next_sync(folder, monkeypatch):
     monkeypatch.setattr(kb_sync, "BATCH", 3)  # several writes per sync, so a crash can fall between
-    client = chromadb.EphemeralClient(settings=quiet())
+    client = chromadb.EphemeralClient()
     kb = make_kb(client=client)
     kb.sync({"g1": folder})
     (folder / "events.md").write_text(EVENTS.replace("杭州", "上海") + "\n## 打卡\n- 满25天送书。\n", "utf-8")
@@ -135,7 +134,7 @@ def test_chroma_default_embedding_is_never_reached(folder, monkeypatch):
     monkeypatch.setattr(embedding_functions.DefaultEmbeddingFunction, "__call__", refuse)
     monkeypatch.setattr(embedding_functions.ONNXMiniLM_L6_V2, "__call__", refuse)
     monkeypatch.setattr(embedding_functions.ONNXMiniLM_L6_V2, "_download_model_if_not_exists", no_download)
-    client = chromadb.EphemeralClient(settings=quiet())
+    client = chromadb.EphemeralClient()
     kb = KnowledgeBase(client, USEEmbeddingFunction(), collection="nodefault")
     kb.sync({"g1": folder})
     assert kb.search("分享会几点开始", ["g1"])[0].file == "events.md"
@@ -180,4 +179,4 @@ def test_stats_and_collection_name(folder):
     info = kb.stats()
     assert info["files"] == 2 and info["scopes"]["g1"] == {"files": 2, "chunks": 4} and info["last_sync"]
     with pytest.raises(ValueError):
-        KnowledgeBase(chromadb.EphemeralClient(settings=quiet()), USEEmbeddingFunction(), collection="kb")
+        KnowledgeBase(chromadb.EphemeralClient(), USEEmbeddingFunction(), collection="kb")

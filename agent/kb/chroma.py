@@ -23,9 +23,9 @@ _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's r
 
 
 def quiet() -> chromadb.Settings:
-    """The settings every client of this process is made with: Chroma refuses a second client of one
-    store (the in-memory one, a folder) with other settings. A fresh object each time: a client
-    writes its path into the one it is given."""
+    """The settings the bot's clients are made with. A fresh object each time: a client writes its
+    path into the one it is given, and Chroma refuses a second client of the same folder with other
+    settings."""
     return chromadb.Settings(anonymized_telemetry=False)
 
 
