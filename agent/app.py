@@ -31,6 +31,7 @@ from agent.llm import tokens
 from agent.llm.budget import Budget
 from agent.llm.prompts import Prompts
 from agent.pipeline import Pipeline, Services
+from agent.summary.record import TranscriptRecorder, purge as purge_transcript
 from agent.routes.answer import AnswerRoute
 from agent.routes.commands import CommandRoute
 from agent.routes.moderation import ModerationRoute
@@ -181,6 +182,7 @@ class App:
         retention."""
         if self._purged is None or now - self._purged >= timedelta(hours=1):
             self.store.purge(now, self.settings.store.retention_days)
+            purge_transcript(self.store, now)
             self._purged = now
         notes = self.gap_notes.tick(now) if self.gap_notes else []
         return [*self.scheduler.tick(now), *self.digest.tick(now), *notes]
@@ -222,9 +224,10 @@ def build(settings: Settings, *, ephemeral: bool = False, clock: Callable[[], da
         budget = Budget(s.group_daily_tokens, s.member_daily_tokens, s.monthly_tokens, store=store, clock=clock)
         writer = AnswerWriter(llm, budget, s)
     prompts = Prompts(settings.prompts_dir)
-    services = Services(settings=settings, store=store, kb=kb, prompts=prompts, llm=llm, clock=clock)
+    services = Services(settings=settings, store=store, kb=kb, prompts=prompts, llm=llm, clock=clock, budget=budget)
     judges = ThemeJudges(settings, kb)
-    pipeline = Pipeline(services, routes(judges, writer), observers=[Recorder(store, settings.groups)])
+    observers = [Recorder(store, settings.groups), TranscriptRecorder(store)]
+    pipeline = Pipeline(services, routes(judges, writer), observers=observers)
     screen = Screen(services, next(r for r in pipeline.routes if isinstance(r, AnswerRoute)), judges)
     return App(settings=settings, store=store, kb=kb, pipeline=pipeline, llm=llm, judges=judges,
                scheduler=Scheduler(settings, store, kb, prompts, llm, budget=budget),

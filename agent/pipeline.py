@@ -29,6 +29,7 @@ from agent.view import MessageView
 
 if TYPE_CHECKING:
     from agent.kb.store import KnowledgeBase
+    from agent.llm.budget import Budget
     from agent.llm.prompts import Prompts
     from agent.llm.provider import LLM
 
@@ -45,6 +46,7 @@ class Services:
     prompts: Prompts
     llm: LLM | None = None  # None in no-LLM mode
     clock: Callable[[], datetime] = datetime.now
+    budget: Budget | None = None  # the model's token budget (None without a model)
 
 
 @dataclass

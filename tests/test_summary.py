@@ -161,3 +161,43 @@ def test_the_default_window_is_since_the_asker_last_spoke_at_most_a_day():
     assert since("我错过了什么", now, now - timedelta(days=3)) == now - timedelta(hours=24)
     assert since("/summary", now, None) == now - timedelta(hours=24)
     assert since("今天聊了什么", now, None) == datetime(2026, 3, 2, 0, 0)
+
+
+# ---- through the pipeline -------------------------------------------------------------------------
+
+def _msg(n, text, who="wxid_member_a", name="阿明", role=None, to_bot=False, minute=0):
+    from agent.events import Member, Message, Role
+
+    return Message(id=f"s{n}", group_id="demo", sender=Member(who, name, role or Role.MEMBER), text=text,
+                   ts=datetime(2027, 4, 7, 14, minute), to_bot=to_bot)
+
+
+def _whispers(decision, who):
+    from agent.events import Whisper
+
+    return [a.text for a in decision.actions if isinstance(a, Whisper) and a.contact_id == who]
+
+
+def test_summary_through_the_pipeline_answers_owners_no_violation_privately(demo_app):
+    from agent.events import Role, Say
+
+    d = demo_app.pipeline.dispatch
+    d(_msg(1, "下雨还跑吗？", who="wxid_member_b", name="小周", to_bot=True, minute=1))
+    d(_msg(2, "加我微信 abc12345 代购跑鞋 全网最低价", who="wxid_member_c", name="跑鞋哥", minute=2))
+    d(_msg(3, "周六集合改到7点，大家别迟到", who="wxid_demo_owner_zhou", name="周教练", role=Role.OWNER, minute=3))
+    asked = d(_msg(4, "/summary", minute=10))
+    text = "\n".join(_whispers(asked, "wxid_member_a"))
+    assert "下雨还跑吗" in text and "周六集合改到7点" in text
+    assert "abc12345" not in text and "代购" not in text
+    assert not any(isinstance(a, Say) for a in asked.actions)  # private by default: the group sees nothing
+    again = d(_msg(5, "@小助手 我错过了什么", to_bot=True, minute=20))
+    assert again.detail.get("intent") == "summary"
+    assert "分钟内只发一次" in "\n".join(_whispers(again, "wxid_member_a"))
+
+
+def test_a_recorded_transcript_keeps_no_violation_text(app):
+    from agent.state.tables import transcript
+
+    app.pipeline.dispatch(_msg(1, "加我微信 abc12345 代购跑鞋 全网最低价 http://shop.example.com", minute=2))
+    rows = app.store.rows(transcript.select())
+    assert rows and all("abc12345" not in r["text"] for r in rows)

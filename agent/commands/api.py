@@ -17,6 +17,7 @@ from agent.events import Action, Message, Role, Say
 
 if TYPE_CHECKING:  # types only: the command API must not load the stores, Chroma or a model client
     from agent.kb.store import KnowledgeBase
+    from agent.llm.budget import Budget
     from agent.llm.prompts import Prompts
     from agent.llm.provider import LLM
     from agent.settings import GroupConfig, Settings
@@ -36,6 +37,7 @@ class Services(Protocol):
     prompts: Prompts
     llm: LLM | None
     clock: Callable[[], datetime]
+    budget: Budget | None
 
 
 class Context(Protocol):
@@ -62,6 +64,7 @@ class CommandSpec:
     needs_target: bool = False  # an @member argument
     needs_text: bool = False  # a free-text argument
     confirm: bool = False  # side effect on people: proposed first, `handler` runs on /confirm
+    asked: bool = False  # members ask for it as a question ("我错过了什么？"): read even when question-shaped
 
     def may_run(self, role: Role) -> bool:
         return role in self.roles

@@ -17,6 +17,7 @@ from agent import gap_commands as gaps
 from agent.kb import commands as kb
 from agent.moderation import commands as moderation
 from agent.schedule import commands as schedule
+from agent.summary import commands as summary
 
 CONFIRM_MINUTES = 5
 UNKNOWN_WORD_CHARS = 20
@@ -48,6 +49,7 @@ SPECS: tuple[CommandSpec, ...] = (
     *analytics.COMMANDS,
     *schedule.COMMANDS,
     *gaps.COMMANDS,
+    *summary.COMMANDS,
     CommandSpec("confirm", ("confirm", "确认"), "/confirm", _confirm),
 )
 BY_NAME = {s.name: s for s in SPECS}

@@ -55,7 +55,10 @@ def parse(message: Message, group: GroupConfig | None = None) -> Parsed | None:
     if not (message.to_bot or polite_staff):
         return None
     if not message.sender.is_staff and shape(_LEAD.split(body, maxsplit=1)[0]).is_question:
-        return None  # a member asking the bot something gets an answer, never a refusal of a command
+        # a member asking the bot something gets an answer, never a refusal of a command; only a
+        # command members ask for in question form (a catch-up) is read from a question
+        parsed = natural(message, group)
+        return parsed if parsed is not None and parsed.spec.asked and parsed.spec.may_run(message.sender.role) else None
     return natural(message, group)
 
 

@@ -159,3 +159,19 @@ kv = sa.Table(
     sa.Column("key", sa.String, primary_key=True),
     sa.Column("value", sa.Text, nullable=False),  # JSON
 )
+
+# ---- the recent transcript catch-up summaries are written from (purged after summary.keep_hours) ----
+transcript = sa.Table(
+    "transcript", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("group_id", sa.String, nullable=False),
+    sa.Column("message_id", sa.String, nullable=False, unique=True),
+    sa.Column("ts", Moment, nullable=False),
+    sa.Column("sender_id", sa.String, nullable=False),
+    sa.Column("sender_name", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),  # agent.summary.compose.EntryKind
+    sa.Column("text", sa.Text, nullable=False),  # "" when hidden (a violation, a recall)
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Index("ix_transcript_group", "group_id", "ts"),
+)

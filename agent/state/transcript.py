@@ -44,9 +44,9 @@ def window(store: Store, group_id: str, start: datetime, end: datetime) -> list[
 
 
 def last_spoke(store: Store, group_id: str, member_id: str, before: datetime) -> datetime | None:
-    rows = store.rows(sa.select(sa.func.max(tr.c.ts)).where(tr.c.group_id == group_id, tr.c.sender_id == member_id,
-                                                             tr.c.ts < before))
-    return rows[0][0] if rows and rows[0][0] is not None else None
+    rows = store.rows(sa.select(sa.func.max(tr.c.ts).label("last"))
+                      .where(tr.c.group_id == group_id, tr.c.sender_id == member_id, tr.c.ts < before))
+    return rows[0]["last"] if rows else None
 
 
 def purge(store: Store, before: datetime) -> int:
