@@ -170,3 +170,23 @@ def test_steward_rooms_binds_a_seen_room(tmp_path):
     bound = runner.invoke(steward, ["rooms", "--bind", "r-5", "--config", str(config)])
     assert bound.exit_code == 0, bound.output
     assert RoomBook(settings.groups, store).room_of("a") == "r-5"
+
+
+@pytest.mark.parametrize("text,binds", [("/bind", True), ("@小助手 绑定这个群吧", False)])
+def test_an_owner_binds_an_unbound_room_by_slash_and_words_never_crash(tmp_path, text, binds):
+    """Binding a room is said exactly (/bind); other addressed owner text in an unbound room reaches
+    the parser with its group and binds nothing (it was handed the bot's name and crashed)."""
+    from datetime import datetime
+
+    from agent.channels.wechaty_rooms import RoomRouter
+    from agent.events import Member, Message, Role
+    from agent.llm.prompts import Prompts
+
+    router = RoomRouter(_groups(), Store(), Prompts(Path(__file__).resolve().parents[1] / "prompts"), lambda w: None)
+    room = RoomInfo("r-5", "甲群", "wxid_o", 3)
+    said = Message(id="m1", group_id=None, sender=Member("wxid_o", "O", Role.OWNER), text=text,
+                   ts=datetime(2027, 1, 1, 9), to_bot=True)
+    stranger = Message(id="m2", group_id=None, sender=Member("wxid_x", "X"), text=text, ts=said.ts, to_bot=True)
+    assert router.bind_from_chat(room, stranger) is None
+    assert router.bind_from_chat(room, said) == ("a" if binds else None)
+    assert router.room_of("a") == ("r-5" if binds else None)

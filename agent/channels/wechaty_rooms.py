@@ -106,7 +106,7 @@ class RoomRouter:
         group = self.book.candidate(room.topic)
         if group is None or self.book.room_of(group.id) or group.role_of(message.sender.id) != Role.OWNER:
             return None
-        parsed = parse(message, group.bot_name)
+        parsed = parse(message, group)
         if parsed is None or parsed.spec.name != "bind":
             return None
         self.book.bind(group.id, room.room_id, by=message.sender.id)
