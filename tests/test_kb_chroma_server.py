@@ -171,3 +171,23 @@ def test_a_fact_added_through_one_bot_is_answered_by_another(server, tmp_path):
     finally:
         for app in apps:
             app.close()
+
+
+@pytest.mark.e2e
+def test_steward_kb_syncs_to_the_server_and_says_where(server, tmp_path):
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    config = tmp_path / "config"
+    config.mkdir()
+    (tmp_path / "knowledge" / "club").mkdir(parents=True)
+    (tmp_path / "knowledge" / "club" / "club.md").write_text(CLUB, encoding="utf-8")
+    (config / "settings.yaml").write_text(
+        f"data_dir: state\nkb:\n  chroma: {{mode: server, port: {server.port}, prefix: cli-}}\n", encoding="utf-8")
+    synced = CliRunner().invoke(app, ["kb", "sync", "--config", str(config)])
+    assert synced.exit_code == 0 and "added: club/club.md" in synced.output, synced.output
+    stats = CliRunner().invoke(app, ["kb", "stats", "--config", str(config)])
+    said = " ".join(stats.output.split())  # rich wraps lines at the terminal's width
+    assert stats.exit_code == 0 and f"Chroma server 127.0.0.1:{server.port}" in said, stats.output
+    assert "cli-knowledge" in said and not (tmp_path / "state" / "chroma").exists()

@@ -93,7 +93,9 @@ def stats(config: Path = ConfigOpt) -> None:
     """Files and chunks indexed per scope, when the last sync ran, and the files that are not text."""
     settings, kb = open_kb(config)
     info = kb.stats()
-    table = Table(title=f"knowledge base — last sync {info['last_sync'] or 'never'}")
+    chroma = settings.kb.chroma
+    where = f"Chroma server {chroma.host}:{chroma.port}" if chroma.mode == "server" else str(settings.chroma_dir)
+    table = Table(title=f"knowledge base {kb.collection.name} ({where}) — last sync {info['last_sync'] or 'never'}")
     for col in ("scope", "files", "chunks"):
         table.add_column(col)
     for scope, row in sorted(info["scopes"].items()):
