@@ -10,7 +10,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from agent.cli_support import CONFIG_HELP, app_for, config_exit, err, settings_or_exit
+from agent.cli_support import config_exit, err, settings_or_exit
 
 # Imported here: typer, rich and click only. Everything else is imported inside the command that uses it,
 # so `steward --help` and every `--help` stay fast (tests/test_cli_imports.py holds that).
@@ -97,37 +97,6 @@ def _mount() -> None:
     register_theme(app)
     register_db(app)
 
-
-
-@app.command()
-def demo(
-    group: str = typer.Option("demo", "--group", "-g", help="Group id from config/groups."),
-    script: Path = typer.Option(Path("config/demo_script.yaml"), "--script", help="The scripted conversation."),
-    config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
-):
-    """Play a scripted group conversation through the pipeline and print the transcript."""
-    from agent.simulate import demo as play
-
-    built, gid = app_for(config, group, ephemeral=True)  # a demo starts from a clean slate every time
-    try:
-        play(built, gid, script)
-    finally:
-        built.close()
-
-
-@app.command()
-def chat(
-    group: str = typer.Option("demo", "--group", "-g", help="Group id from config/groups."),
-    config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
-):
-    """A terminal group chat: type as a member and see the bot's decisions and replies."""
-    from agent.simulate import chat as talk
-
-    built, gid = app_for(config, group, ephemeral=True)  # strikes and gaps of a simulation are not real
-    try:
-        talk(built, gid)
-    finally:
-        built.close()
 
 
 _mount()

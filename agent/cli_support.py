@@ -1,5 +1,5 @@
 """What every `steward` command shares: the config option's help, the error console, config errors as
-one line and exit 2, loading settings and building the app for a group. A leaf: the command modules
+one line and exit 2, loading settings. A leaf: the command modules
 of each feature import it, and agent.cli mounts them (so nothing imports agent.cli back)."""
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from agent.app import App
     from agent.settings import ConfigError, Settings
 
 CONFIG_HELP = "Config folder: settings.yaml, groups/ and .env (relative paths in it resolve from its parent)."
@@ -36,17 +35,3 @@ def settings_or_exit(config: Path) -> Settings:
         return load_settings(config)
     except ConfigError as exc:
         config_exit(exc)
-
-
-def app_for(config: Path, group: str | None, ephemeral: bool = False) -> tuple[App, str]:
-    """The app built from config with its knowledge synced, and the group id (default: the first)."""
-    from agent.app import build
-
-    settings = settings_or_exit(config)
-    gid = group or next(iter(settings.groups), None)
-    if gid not in settings.groups:
-        err.print(f"[red]No group {gid!r} in {settings.groups_dir}[/red] (have: {', '.join(settings.groups) or 'none'})")
-        raise typer.Exit(2)
-    built = build(settings, ephemeral=ephemeral)
-    built.sync_knowledge(progress=True)
-    return built, gid

@@ -25,6 +25,10 @@ from agent.settings import load_settings
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
+# every Chroma client of the run, however made, with the settings agent.kb.chroma.quiet() gives: Chroma
+# refuses a second client of its one in-memory store with other settings
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_EVAL = REPO.parent / "shared" / "eval"  # CI lays shared/ beside the clone
 
@@ -75,7 +79,7 @@ def unit_parts(settings):
     from agent.testing.embedding import HashingEmbeddingFunction
 
     settings.kb.collection = f"unit-{uuid.uuid4().hex[:12]}"
-    client = chromadb.EphemeralClient()  # default settings: one in-memory system per process, shared
+    client = chromadb.EphemeralClient()
     yield {"embedding_function": HashingEmbeddingFunction(), "chroma_client": client, "llm": None}
     with contextlib.suppress(Exception):  # never created, if the test failed before building
         client.delete_collection(settings.kb.collection)

@@ -1,13 +1,17 @@
 """The WeChat side of `steward`: `login` (the QR code in the terminal), `rooms` (which room is which
-group; the rooms and members the account sees), `run` (the bot) and `sim` (the terminal group chat
-through the real python-wechaty client and the loopback puppet service).
+group; the rooms and members the account sees), `run` (the bot), and practice: `chat` (a terminal group
+chat), `sim` (the same through the real python-wechaty client and the loopback puppet service) and
+`demo` (a scripted conversation). Practice works on run's data folder, or a throwaway copy with
+--sandbox (demo: always); agent/channels/practice.py.
 
 Mounted by agent/cli.py with `register(app)`. Only typer, rich and agent.events are imported here; the
 client, the app and the config models load inside the command that needs them, so `--help` is instant.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,9 +19,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from agent.cli_support import CONFIG_HELP, app_for, settings_or_exit
+from agent.cli_support import CONFIG_HELP, settings_or_exit
 
 if TYPE_CHECKING:
+    from agent.app import App
     from agent.channels.binding import RoomBook
     from agent.settings import Settings
 
@@ -31,6 +36,8 @@ def register(app: typer.Typer) -> None:
     app.command("rooms")(rooms)
     app.command("run")(run)
     app.command("sim")(sim)
+    app.command("chat")(chat)
+    app.command("demo")(demo)
 
 
 def login(
@@ -297,9 +304,66 @@ def _print_live(settings: Settings, book: RoomBook, listing: list, members: bool
                   "make members owners).")
 
 
-def sim(
-    group: str = typer.Option("demo", "--group", "-g", help="Group id from config/groups."),
+GROUP_HELP = "Group id from config/groups."
+SANDBOX_HELP = ("Practise on a throwaway copy of the state, the index and the knowledge: nothing you do is kept "
+                "(default: the bot's own data, as `steward run` uses it).")
+
+
+@contextlib.contextmanager
+def _practice(config: Path, group: str, sandbox: bool, *, fresh_state: bool = False) -> Iterator[tuple[App, str]]:
+    """The app on run's data folder, or on a sandbox copy, with its knowledge synced; closed after."""
+    from agent.app import build
+    from agent.channels.practice import practice_settings
+
+    settings = _settings(config)
+    if group not in settings.groups:
+        err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] "
+                  f"(have: {', '.join(settings.groups) or 'none'})")
+        raise typer.Exit(2)
+    with practice_settings(settings, sandbox, fresh_state=fresh_state) as where:
+        built = build(where)
+        try:
+            built.sync_knowledge(progress=True)
+            if sandbox:
+                console.print("[dim]Sandbox: a copy of the bot's data; nothing of this session is kept.[/dim]")
+            else:
+                console.print(f"[dim]Practising on the bot's data in {where.data_dir}: cases, gaps and knowledge "
+                              "added here are real (`steward cases`, `stats`, `report` show them). "
+                              "--sandbox practises on a copy.[/dim]")
+            yield built, group
+        finally:
+            built.close()
+
+
+def chat(
+    group: str = typer.Option("demo", "--group", "-g", help=GROUP_HELP),
     config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
+    sandbox: bool = typer.Option(False, "--sandbox", help=SANDBOX_HELP),
+):
+    """A terminal group chat: type as a member and see the bot's decisions and replies."""
+    from agent.simulate import chat as talk
+
+    with _practice(config, group, sandbox) as (built, gid):
+        talk(built, gid)
+
+
+def demo(
+    group: str = typer.Option("demo", "--group", "-g", help=GROUP_HELP),
+    script: Path = typer.Option(Path("config/demo_script.yaml"), "--script", help="The scripted conversation."),
+    config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
+):
+    """Play a scripted group conversation through the pipeline and print the transcript. Always in a
+    sandbox, from a clean state: the script's strikes and gaps are not the group's."""
+    from agent.simulate import demo as play
+
+    with _practice(config, group, sandbox=True, fresh_state=True) as (built, gid):
+        play(built, gid, script)
+
+
+def sim(
+    group: str = typer.Option("demo", "--group", "-g", help=GROUP_HELP),
+    config: Path = typer.Option(Path("config"), "--config", help=CONFIG_HELP),
+    sandbox: bool = typer.Option(False, "--sandbox", help=SANDBOX_HELP),
 ):
     """The terminal group chat through the real WeChat client: python-wechaty talks gRPC to a puppet
     service on 127.0.0.1 that plays the group. Type as a member; /help lists the commands."""
@@ -308,8 +372,5 @@ def sim(
 
     from agent.channels.simulator import simulate
 
-    built, gid = app_for(config, group, ephemeral=True)  # strikes and gaps of a simulation are not real
-    try:
+    with _practice(config, group, sandbox) as (built, gid):
         asyncio.run(simulate(built, gid))
-    finally:
-        built.close()
