@@ -191,3 +191,24 @@ def test_steward_kb_syncs_to_the_server_and_says_where(server, tmp_path):
     said = " ".join(stats.output.split())  # rich wraps lines at the terminal's width
     assert stats.exit_code == 0 and f"Chroma server 127.0.0.1:{server.port}" in said, stats.output
     assert "cli-knowledge" in said and not (tmp_path / "state" / "chroma").exists()
+
+
+@pytest.mark.e2e
+def test_a_sync_by_another_os_process_is_found(server, tmp_path):
+    """The writer is a separate `steward kb sync` process: nothing but the server connects the two."""
+    knowledge = tmp_path / "knowledge" / "club"
+    knowledge.mkdir(parents=True)
+    (knowledge / "club.md").write_text(CLUB, encoding="utf-8")
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.yaml").write_text(
+        f"data_dir: state\nkb:\n  chroma: {{mode: server, port: {server.port}, prefix: os-}}\n", encoding="utf-8")
+    steward = [str(Path(sys.executable).with_name("steward")), "kb", "sync", "--config", str(config)]
+    assert subprocess.run(steward, capture_output=True, timeout=300).returncode == 0
+
+    reader = kb_on(server, "os-")
+    assert "北门" in reader.search("车停在哪里？", ["club"], k=1)[0].text
+    (knowledge / "gear.md").write_text(ADDED, encoding="utf-8")
+    assert subprocess.run(steward, capture_output=True, timeout=300).returncode == 0
+    assert reader.ready(timeout=120)
+    assert "球拍" in reader.search("球拍能借吗？", ["club"], k=1)[0].text
