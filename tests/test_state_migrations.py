@@ -79,7 +79,8 @@ def cli_config(tmp_path):
     def write(url=None):
         folder = tmp_path / "config"
         (folder / "groups" / "g").mkdir(parents=True, exist_ok=True)
-        (folder / "groups" / "g" / "group.yaml").write_text("id: g\ntheme: 跑步\nowners: [{id: o1}]\n", encoding="utf-8")
+        group = "id: g\ntheme: 跑步\nowners: [{id: o1}]\n"
+        (folder / "groups" / "g" / "group.yaml").write_text(group, encoding="utf-8")
         store = f"store: {{path: {tmp_path / 'data' / 'steward.db'}" + (f", url: '{url}'" if url else "") + "}"
         (folder / "settings.yaml").write_text(f"data_dir: {tmp_path / 'data'}\n{store}\n", encoding="utf-8")
         return folder

@@ -44,8 +44,8 @@ def record_message(store: Store, group_id: str, day: date, bumps: Mapping[str, i
                    name: str | None) -> None:
     """One decided message's counters, and (a group message) its sender's activity and name."""
     with store.transaction() as conn:
-        for counter, by in bumps.items():
-            _bump(store, conn, group_id, day, counter, by)
+        conn.execute(store.prepared(_bump_statement),  # one executemany for all of them
+                     [{"group_id": group_id, "day": day, "counter": c, "value": by} for c, by in bumps.items()])
         if member_id is not None:
             conn.execute(store.prepared(_spoke_statement), {"group_id": group_id, "day": day, "member_id": member_id})
             if name:

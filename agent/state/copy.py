@@ -1,5 +1,10 @@
-"""Moving a whole state to another database (`steward db copy --to URL`): SQLite to PostgreSQL."""
+"""Copying a whole state: to another database (`steward db copy --to URL`, SQLite to PostgreSQL), or a
+SQLite file to another file (a practice sandbox)."""
 from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -30,3 +35,10 @@ def copy_state(source: Store, target: Store) -> dict[str, int]:
                 out.execute(sa.select(sa.func.setval(sa.func.pg_get_serial_sequence(table.name, "id"),
                                                      sa.select(sa.func.max(table.c.id)).scalar_subquery())))
     return copied
+
+
+def backup_sqlite(source: Path, target: Path) -> None:
+    """SQLite's online backup of a state file: a consistent copy even while a running bot writes to it."""
+    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+            contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
