@@ -102,3 +102,24 @@ def test_an_owners_question_in_the_group_is_for_the_members(settings, repo):
     route = AnswerRoute()
     assert route.asks(asked, ctx) and not route.match(asked, ctx)
     assert route.match(replace(asked, id="v11", to_bot=True), ctx)
+
+
+def test_a_question_to_another_member_is_theirs_unless_the_bot_knows(settings, repo):
+    """A member's question that @-mentions another member is asked of them: the bot records no gap
+    for it (it steps in only with a confident answer)."""
+    from collections import deque
+
+    from agent.llm.prompts import Prompts
+    from agent.pipeline import Context, Services
+    from agent.store import Store
+
+    group = settings.groups["demo"]
+    member, other = group.members[0], group.members[1]
+    services = Services(settings=settings, store=Store(":memory:"), kb=None, prompts=Prompts(repo / "prompts"))
+    route = AnswerRoute()
+    for i, mentions in enumerate([(other.id,), ()]):
+        message = Message(f"v2{i}", "demo", Member(member.id, member.name), f"@{other.name} 周六几点集合？", NOON,
+                          mentions=mentions)
+        ctx = Context(group=group, services=services, recent=deque())
+        ctx.view_of(message).candidates(lambda: [])  # retrieval found nothing
+        assert route.match(message, ctx) is not bool(mentions)

@@ -47,6 +47,8 @@ class AnswerRoute:
         view = ctx.view_of(message)
         if ctx.group.answer.unprompted and self._confidence(view, ctx) >= self._threshold(ctx):
             return True
+        if message.mentions:
+            return False  # asked of the member it @-mentions: the bot steps in only when it knows
         return view.question.seeks_fact and not self._offtopic(view, ctx)
 
     def asks(self, message: Message, ctx: Context) -> bool:
