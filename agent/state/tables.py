@@ -175,3 +175,64 @@ transcript = sa.Table(
     sa.Column("source", sa.String, nullable=False),
     sa.Index("ix_transcript_group", "group_id", "ts"),
 )
+
+# ---- member reports (agent.reports): one row per reported message, one per member who reported it ----
+reports = sa.Table(
+    "reports", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("group_id", sa.String, nullable=False),
+    sa.Column("key", sa.String, nullable=False),  # the message id, or a digest of the quoted text when unmatched
+    sa.Column("message_id", sa.String),
+    sa.Column("accused_id", sa.String),  # contact id of the quoted message's sender, when the transcript knew it
+    sa.Column("text", sa.Text, nullable=False),  # the quoted text ("" once purged)
+    sa.Column("case_id", Id, sa.ForeignKey("cases.id", ondelete="SET NULL")),
+    sa.Column("count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("ts", Moment, nullable=False),
+    sa.UniqueConstraint("group_id", "key", name="uq_reports_key"),
+)
+report_filers = sa.Table(
+    "report_filers", metadata,
+    sa.Column("report_id", Id, sa.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("reporter_id", sa.String, primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("ts", Moment, nullable=False),
+    sa.Index("ix_report_filers_reporter", "reporter_id", "ts"),
+)
+
+# ---- the operator's blocklist across every managed group (agent.blocklist) ----
+blocklist = sa.Table(
+    "blocklist", metadata,
+    sa.Column("contact_id", sa.String, primary_key=True),
+    sa.Column("reason", sa.String, nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False, server_default="[]"),  # JSON list of message ids
+    sa.Column("group_id", sa.String, nullable=False),  # where it was decided ("" for an import)
+    sa.Column("added_by", sa.String, nullable=False),
+    sa.Column("source", sa.String, nullable=False),  # kick | case | import (an import never auto-kicks)
+    sa.Column("ts", Moment, nullable=False),
+)
+
+# ---- new members on probation, and what was decided about them (agent.probation) ----
+probation = sa.Table(
+    "probation", metadata,
+    sa.Column("group_id", sa.String, primary_key=True),
+    sa.Column("member_id", sa.String, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),  # display only, for /newcomers
+    sa.Column("joined_ts", Moment, nullable=False),
+    sa.Column("messages", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("agree", sa.Boolean, nullable=False),  # asked to agree to the rules
+    sa.Column("agreed_ts", Moment),
+    sa.Column("trusted_by", sa.String),
+    sa.Column("trusted_ts", Moment),
+)
+probation_events = sa.Table(
+    "probation_events", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("group_id", sa.String, nullable=False),
+    sa.Column("member_id", sa.String, nullable=False),
+    sa.Column("event", sa.String, sa.CheckConstraint("event IN ('join', 'agree', 'trust', 'case')",
+                                                     name="ck_probation_event"), nullable=False),
+    sa.Column("case_id", Id, sa.ForeignKey("cases.id", ondelete="SET NULL")),  # the case a stricter check opened
+    sa.Column("by", sa.String),  # the owner who vouched
+    sa.Column("ts", Moment, nullable=False),
+    sa.Index("ix_probation_events_group", "group_id", "ts"),
+)
