@@ -13,6 +13,8 @@ from __future__ import annotations
 import statistics
 import time
 
+import pytest
+
 from agent.channels.memory import MemoryChannel
 from agent.events import DecisionKind
 
@@ -51,6 +53,7 @@ def _as_fast(after: list[tuple[float, float]], usual: list[tuple[float, float]])
     assert statistics.median(t[1] for t in after) <= 2 * wall + SHARED_S, (after, usual)
 
 
+@pytest.mark.e2e
 def test_the_message_after_kb_add_is_decided_as_fast_as_the_rest(app):
     """Each timed message follows an owner command, so each has one new text in its recent window;
     only the /kb add before the last ones changes the knowledge."""
@@ -78,6 +81,7 @@ def test_the_message_after_kb_add_is_decided_as_fast_as_the_rest(app):
     assert len(rebuilt.kb_vecs) > len(judge.kb_vecs)  # the new entries' records are in the judge
 
 
+@pytest.mark.e2e
 def test_the_question_after_kb_add_is_answered_as_fast_and_then_from_the_new_fact(app):
     """Questions search the knowledge: the one right after a /kb add is searched on the old index
     (the new one is built in the background), as fast as the group's other questions; once the

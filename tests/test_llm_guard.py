@@ -161,6 +161,7 @@ def test_disguises_are_undone_before_the_check(reply):
     assert ok(reply) is None, reply
 
 
+@pytest.mark.e2e
 def test_a_huge_repetitive_message_is_checked_quickly():
     """The member's words are compared by substring search, not by sequence alignment (which took
     48 s on this message)."""

@@ -1,6 +1,5 @@
 """The provider through the real openai client (via ChatOpenAI) against a local fake server."""
 import socket
-import time
 
 import pytest
 
@@ -66,10 +65,9 @@ def test_errors_past_the_retries_are_unavailable(server):
 def test_a_slow_server_times_out_quickly(server):
     llm = llm_for(server, timeout_s=0.3, max_retries=1)
     server.default = Reply("too late", delay_s=3)
-    started = time.monotonic()
-    with pytest.raises(LLMUnavailable, match="Timeout"):
+    with pytest.raises(LLMUnavailable, match="Timeout"):  # waiting for the reply would have returned it
         llm.complete("s", "u", 10)
-    assert time.monotonic() - started < 2.0
+    assert len(server.requests) == 2  # the call and its one retry, each cut at its timeout
 
 
 def test_an_endpoint_nobody_listens_on_is_unavailable():
@@ -114,10 +112,9 @@ def test_the_breaker_opens_fails_fast_and_half_opens(server):
             llm.complete("s", "u", 10)
     assert llm.breaker.state == "open"
     sent = len(server.requests)
-    started = time.monotonic()
     with pytest.raises(LLMUnavailable, match="circuit open"):
         llm.complete("s", "u", 10)
-    assert len(server.requests) == sent and time.monotonic() - started < 0.05
+    assert len(server.requests) == sent  # failed fast: nothing was sent
 
     clock.now += 31  # cool-down over: one trial goes through, and fails → open again
     assert llm.breaker.state == "half-open"

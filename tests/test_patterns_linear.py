@@ -54,7 +54,8 @@ def _adversarial(n: int) -> dict[str, str]:
 
 def _modules() -> Iterator[object]:
     for info in pkgutil.walk_packages(agent.__path__, "agent."):
-        yield importlib.import_module(info.name)
+        if ".migrations." not in info.name:  # alembic's scripts run only inside alembic
+            yield importlib.import_module(info.name)
 
 
 def _found(value: object, depth: int = 0) -> Iterator[patterns.Pattern | re.Pattern]:
