@@ -229,6 +229,7 @@ def build(settings: Settings, *, ephemeral: bool = False, clock: Callable[[], da
     observers = [Recorder(store, settings.groups), TranscriptRecorder(store)]
     pipeline = Pipeline(services, routes(judges, writer), observers=observers)
     screen = Screen(services, next(r for r in pipeline.routes if isinstance(r, AnswerRoute)), judges)
+    services.screen = screen  # /gaps lists only what the knowledge cannot answer now
     return App(settings=settings, store=store, kb=kb, pipeline=pipeline, llm=llm, judges=judges,
                scheduler=Scheduler(settings, store, kb, prompts, llm, budget=budget),
                digest=Digest(settings, store, prompts, screen=screen),

@@ -26,6 +26,9 @@ def _answered_key(ctx: Context) -> str:
 
 def list_gaps(parsed: Parsed, msg: Message, ctx: Context) -> list[Action]:
     open_ = gaps.open_gaps(ctx.services.store, ctx.group.id)
+    screen = ctx.services.screen
+    if screen is not None:  # what the knowledge answers now, or plain chatter, is no owner's work
+        open_ = screen.keep(ctx.group, open_)
     if not open_:
         return say(ctx, msg, ctx.sentence("cmd_gaps_none"))
     shown = sorted(open_[:SHOWN], key=lambda g: g.id)

@@ -21,7 +21,7 @@ from agent import quoting
 from agent.bounds import head_and_tail
 from agent.channels.base import scrubbed
 from agent.clock import local
-from agent.events import Action, Decision, DecisionKind, Member, Message, Role, Say, Whisper
+from agent.events import Action, Decision, DecisionKind, Member, Message, Recall, Role, Say, Whisper
 from agent.llm.deadline import per_message as reply_deadline
 from agent.settings import GroupConfig, Settings
 from agent.store import Store
@@ -29,6 +29,7 @@ from agent.view import MessageView
 
 if TYPE_CHECKING:
     from agent.kb.store import KnowledgeBase
+    from agent.analytics.inbox import Screen
     from agent.llm.budget import Budget
     from agent.llm.prompts import Prompts
     from agent.llm.provider import LLM
@@ -47,6 +48,7 @@ class Services:
     llm: LLM | None = None  # None in no-LLM mode
     clock: Callable[[], datetime] = datetime.now
     budget: Budget | None = None  # the model's token budget (None without a model)
+    screen: Screen | None = None  # which open questions are still work for an owner (set by agent.app)
 
 
 @dataclass
@@ -83,7 +85,8 @@ class Pipeline:
         self.services = services
         self.routes = routes
         # observers (analytics) see every decision, join and leave; optional methods
-        # decided(message, decision), joined(group_id, member, ts), left(group_id, member, ts)
+        # decided(message, decision), joined(group_id, member, ts), left(group_id, member, ts),
+        # recalled(group_id, message_id)
         self.observers = observers or []
         self._recent: dict[str, deque] = {}
         self._window = window
@@ -149,6 +152,9 @@ class Pipeline:
             message = resolved
         group = self.group_of(message)
         if group is None:
+            return None
+        if isinstance(message, Recall):
+            self.recalled(group.id, message.recalled)
             return None
         if not self._claim(message.id):
             log.info("dropped duplicate message %s", message.id)
@@ -240,7 +246,14 @@ class Pipeline:
         text = self.services.prompts.render(
             "welcome", group.language, name=quoting.display_name(member.name, neutral), group=group.name or group.id,
             bot=group.bot_name, theme=group.theme, rules=rules)
+        if group.probation.agree:  # agent.probation: until they reply, /newcomers lists them
+            text += "\n" + self.services.prompts.render("probation_agree", group.language)
         return [Say(group.id, text, (member.id,) if quoting.contact_free(member.name or "") else ())]
+
+    def recalled(self, group_id: str, message_id: str) -> None:
+        """A sender took a message back: the observers forget its words (the transcript hides it)."""
+        if group_id in self.services.settings.groups and message_id:
+            self._notify("recalled", group_id, message_id)
 
     def on_leave(self, group_id: str, member: Member, ts: datetime) -> None:
         if group_id in self.services.settings.groups:
