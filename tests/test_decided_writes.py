@@ -166,7 +166,7 @@ def test_writes_outside_a_decision_land_at_once(store):
 def test_a_mute_lands_with_its_decision_and_a_dropped_decision_leaves_no_case(store, state_url):
     """Two processes decide one message that earns a mute and a case: the winner's mute and case
     stay; the loser's case (written at once for its number) is removed with its dropped decision."""
-    from agent.moderation.ladder import is_muted, mute
+    from agent.moderation.ladder import is_paused, pause
 
     other = Store(state_url)
     try:
@@ -175,10 +175,10 @@ def test_a_mute_lands_with_its_decision_and_a_dropped_decision_leaves_no_case(st
             with s.deciding():
                 s.add_strike("demo", "wxid_m", "scam", 2, "m6", "先付定金", T0)
                 cases.append(s.open_case("demo", "wxid_m", "scam", 2, "kick", T0))
-                mute(s, "demo", "wxid_m", T0 + timedelta(hours=2))
-                assert is_muted(s, "demo", "wxid_m", T0) is not landed  # the first one's is held until it lands
+                pause(s, "demo", "wxid_m", T0 + timedelta(hours=2))
+                assert is_paused(s, "demo", "wxid_m", T0) is not landed  # the first one's is held until it lands
                 assert s.decided("m6", T0, "violation") is landed
-        assert is_muted(store, "demo", "wxid_m", T0 + timedelta(hours=1))
+        assert is_paused(store, "demo", "wxid_m", T0 + timedelta(hours=1))
         assert [c["id"] for c in store.cases("demo")] == cases[:1] and cases[1] != cases[0]
     finally:
         other.close()

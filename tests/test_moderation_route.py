@@ -9,7 +9,7 @@ import pytest
 
 from agent.events import DecisionKind, Kick, Member, Message, Role, Say, Whisper
 from agent.llm.prompts import Prompts
-from agent.moderation import is_muted
+from agent.moderation import is_paused
 from agent.pipeline import Context, Services
 from agent.routes.moderation import ModerationRoute
 from agent.settings import GroupConfig, Settings
@@ -69,9 +69,9 @@ def test_ladder_warn_then_mute_then_case_to_every_owner_without_kick():
     first = say(route, ctx, AD, at=T0)
     assert first.detail["step"] == "warn" and not any(isinstance(a, Whisper) for a in first.actions)
     second = say(route, ctx, "本店手工皂群友9折 需要私我", at=T0 + timedelta(hours=1))
-    assert second.detail["step"] == "mute"
-    assert is_muted(ctx.services.store, "g1", "m1", T0 + timedelta(hours=2))
-    assert not is_muted(ctx.services.store, "g1", "m1", T0 + timedelta(hours=8))
+    assert second.detail["step"] == "pause"
+    assert is_paused(ctx.services.store, "g1", "m1", T0 + timedelta(hours=2))
+    assert not is_paused(ctx.services.store, "g1", "m1", T0 + timedelta(hours=8))
     third = say(route, ctx, "招代理 一件代发 加v: abc_12345", at=T0 + timedelta(hours=9))
     assert third.detail["step"] == "case"
     whispers = [a for a in third.actions if isinstance(a, Whisper)]
@@ -94,8 +94,8 @@ def test_severe_kind_opens_a_case_at_once_and_auto_kick_only_when_the_rule_says_
 def test_strikes_expire_after_the_groups_strike_days():
     route, ctx = ModerationRoute(), make_ctx(moderation={"strike_days": 7})
     say(route, ctx, AD, at=T0)
-    assert say(route, ctx, AD + "!", at=T0 + timedelta(days=6)).detail["step"] == "mute"
-    assert say(route, ctx, AD + "!!", at=T0 + timedelta(days=12)).detail["step"] == "mute"  # day 0 gone
+    assert say(route, ctx, AD + "!", at=T0 + timedelta(days=6)).detail["step"] == "pause"
+    assert say(route, ctx, AD + "!!", at=T0 + timedelta(days=12)).detail["step"] == "pause"  # day 0 gone
     assert say(route, ctx, AD + "!!!", at=T0 + timedelta(days=21)).detail["step"] == "warn"
 
 

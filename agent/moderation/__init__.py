@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from agent.moderation.detectors import Finding, detect
     from agent.moderation.flood import FloodGuard
-    from agent.moderation.ladder import is_muted
+    from agent.moderation.ladder import is_paused
 
 _HOMES = {"Finding": "agent.moderation.detectors", "detect": "agent.moderation.detectors",
-          "FloodGuard": "agent.moderation.flood", "is_muted": "agent.moderation.ladder"}
-__all__ = ["Finding", "FloodGuard", "detect", "is_muted"]
+          "FloodGuard": "agent.moderation.flood", "is_paused": "agent.moderation.ladder"}
+__all__ = ["Finding", "FloodGuard", "detect", "is_paused"]
 
 
 def __getattr__(name: str) -> Any:

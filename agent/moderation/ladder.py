@@ -1,6 +1,7 @@
-"""The strike ladder: warn → warn and stop serving the member for a while → a case for the owners.
+"""The strike ladder: warn → warn and pause serving the member for a while → a case for the owners.
 
-Personal WeChat has no member mute, so the bot's own silence towards the member is the middle step.
+Personal WeChat cannot mute a member, so a pause (the bot ignores the member) is the middle step; it is
+not the group's quiet time an owner sets with /mute.
 Severe findings (scams, invitations to other groups) skip straight to a case. Strikes older than
 `strike_days` no longer count, so one bad day is not held against a member for ever. The rungs are
 each group's `moderation` policy (agent.settings.ModerationPolicy), read per message.
@@ -16,14 +17,14 @@ from agent.store import Store
 
 class Step(StrEnum):
     WARN = "warn"
-    MUTE = "mute"  # warn, and the bot ignores the member for `mute_hours`
+    PAUSE = "pause"  # warn, and the bot ignores the member for `mute_hours` (the config key's first name)
     CASE = "case"  # warn, and a case file with a suggested kick goes to every owner
 
 
 def step(policy: ModerationPolicy, strike_number: int, severity: int) -> Step:
     if strike_number >= policy.case_at or severity >= policy.severe:
         return Step.CASE
-    return Step.MUTE if strike_number >= policy.mute_at else Step.WARN
+    return Step.PAUSE if strike_number >= policy.mute_at else Step.WARN
 
 
 def since(policy: ModerationPolicy, now: datetime) -> datetime:
@@ -31,17 +32,17 @@ def since(policy: ModerationPolicy, now: datetime) -> datetime:
     return now - timedelta(days=policy.strike_days)
 
 
-def mute_key(group_id: str, member_id: str) -> str:
-    return f"moderation.mute:{group_id}:{member_id}"
+def pause_key(group_id: str, member_id: str) -> str:
+    return f"moderation.mute:{group_id}:{member_id}"  # stored under its first name: older pauses still hold
 
 
-def mute(store: Store, group_id: str, member_id: str, until: datetime) -> None:
-    store.put(mute_key(group_id, member_id), until.isoformat(), with_decision=True)  # lands with its strike
+def pause(store: Store, group_id: str, member_id: str, until: datetime) -> None:
+    store.put(pause_key(group_id, member_id), until.isoformat(), with_decision=True)  # lands with its strike
 
 
-def is_muted(store: Store, group_id: str, member_id: str, now: datetime) -> bool:
+def is_paused(store: Store, group_id: str, member_id: str, now: datetime) -> bool:
     """Whether the bot is ignoring this member now (other routes check this before serving them)."""
-    until = store.get(mute_key(group_id, member_id))
+    until = store.get(pause_key(group_id, member_id))
     if until is None:
         return False
     return stored_time(until, now) > now

@@ -11,7 +11,7 @@ from agent.answering.confidence import judge
 from agent.answering.questions import clean, focus, shape
 from agent.gap_notes import tells_owners
 from agent.kb.tokenize import content_tokens
-from agent.moderation import is_muted
+from agent.moderation import is_paused
 from agent.events import Decision, DecisionKind, Kind, Message, Say, Source
 from agent.pipeline import Context
 from agent.view import MessageView
@@ -57,7 +57,7 @@ class AnswerRoute:
         view = ctx.view_of(message)
         if message.kind != Kind.TEXT or view.glue:
             return False
-        if is_muted(ctx.services.store, ctx.group.id, message.sender.id, message.ts):
+        if is_paused(ctx.services.store, ctx.group.id, message.sender.id, message.ts):
             return False  # the moderation ladder put this member on a break from the bot
         return message.to_bot or (view.question.is_question and not view.question.opinion)
 
