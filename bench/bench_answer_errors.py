@@ -20,10 +20,10 @@ from pathlib import Path
 
 from agent.eval import _facts_in, sandbox
 from agent.eval_all import groups_under
+from agent.routes.answer import CONSIDERED as JUDGED  # passages the answer route judges
 from agent.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-JUDGED = 3  # passages the answer route judges (agent.routes.answer.CONSIDERED)
 
 
 def kind(decided: dict, facts: list[str], hits: list, knowledge: str) -> str:
