@@ -31,6 +31,7 @@ from agent.llm import tokens
 from agent.llm.budget import Budget
 from agent.llm.prompts import Prompts
 from agent.pipeline import Pipeline, Services
+from agent.probation.recorder import ProbationRecorder
 from agent.summary.record import TranscriptRecorder, purge as purge_transcript
 from agent.routes.answer import AnswerRoute
 from agent.routes.commands import CommandRoute
@@ -226,7 +227,7 @@ def build(settings: Settings, *, ephemeral: bool = False, clock: Callable[[], da
     prompts = Prompts(settings.prompts_dir)
     services = Services(settings=settings, store=store, kb=kb, prompts=prompts, llm=llm, clock=clock, budget=budget)
     judges = ThemeJudges(settings, kb)
-    observers = [Recorder(store, settings.groups), TranscriptRecorder(store)]
+    observers = [Recorder(store, settings.groups), TranscriptRecorder(store), ProbationRecorder(store, settings)]
     pipeline = Pipeline(services, routes(judges, writer), observers=observers)
     screen = Screen(services, next(r for r in pipeline.routes if isinstance(r, AnswerRoute)), judges)
     services.screen = screen  # /gaps lists only what the knowledge cannot answer now

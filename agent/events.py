@@ -64,6 +64,14 @@ class Message:
     payload: bytes | None = field(default=None, repr=False, compare=False)  # image bytes, for QR decoding
 
 
+@dataclass(frozen=True)
+class Recall(Message):
+    """The sender took back message `recalled` (in its group): nothing to decide, but what was said is
+    no longer anyone's to quote (Pipeline.recalled tells the observers)."""
+
+    recalled: str = ""
+
+
 class DecisionKind(StrEnum):
     ANSWER = "answer"
     UNKNOWN = "unknown"

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ViolationKind = Literal["ad", "link", "scam", "abuse", "flood", "injection"]
+SUMMARY_LEAD_HOURS = 1.0
 
 
 class _Strict(BaseModel):
@@ -92,12 +93,20 @@ class ScheduleConfig(_Strict):
 
     id: str = Field(min_length=1)
     when: str = Field(min_length=1)
-    kind: Literal["tip", "events", "digest", "custom"] = "custom"
+    kind: Literal["tip", "events", "digest", "summary", "custom"] = "custom"
     brief: str = ""  # what the post should be about (the LLM's brief; the template's heading)
     text: str | None = None  # a fixed text to post as is (reminders)
     groups: list[str] = []  # other groups to post the same draft to (multi-group posts)
     approval: Literal["required", "auto"] = "required"
     lead_hours: float = Field(default=24, ge=0)  # draft this long before the slot, for review
+
+    @model_validator(mode="after")
+    def _summary_late(self) -> "ScheduleConfig":
+        """A daily summary is drafted from the day's transcript, so by default an hour before its slot
+        (drafted a day ahead it would summarise the day before)."""
+        if self.kind == "summary" and "lead_hours" not in self.model_fields_set:
+            self.lead_hours = SUMMARY_LEAD_HOURS
+        return self
 
 
 class SummaryPolicy(_Strict):
@@ -106,3 +115,20 @@ class SummaryPolicy(_Strict):
     reply: Literal["private", "group"] = "private"
     max_chars: int = Field(default=1200, ge=200)  # reads on a phone screen; owners' words and answers first
     per_member_minutes: int = Field(default=60, ge=0)  # one summary per member this often
+
+
+class ProbationPolicy(_Strict):
+    """A new member's first `messages` messages or first `days` days (whichever lasts longer; both 0:
+    no probation), under stricter moderation (agent.probation). Only members the bot saw join are on it."""
+
+    messages: int = Field(default=5, ge=0)
+    days: float = Field(default=3, ge=0)
+    agree: bool = True  # the welcome asks them to reply 同意 / "I agree" to the rules; /newcomers lists who has not
+    # the confidence a classifier finding needs to count while on probation (otherwise 0.6, detectors.STRONG):
+    # weak findings count. Any link, card, mini-program, QR code or contact handle is a case whatever this says.
+    thresholds: dict[Literal["ad", "scam", "abuse", "injection"], float] = {
+        "ad": 0.4, "scam": 0.4, "abuse": 0.6, "injection": 0.5}
+
+    @property
+    def on(self) -> bool:
+        return self.messages > 0 or self.days > 0

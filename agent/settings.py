@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agent.events import Role
 from agent.policies import (  # noqa: F401  (the group config's parts, importable from here as before)
-    AnswerPolicy, FeedbackPolicy, GapNotes, ModerationPolicy, Person, Rule, ScheduleConfig, SummaryPolicy, ThemePolicy,
-    ViolationKind, _Strict)
+    AnswerPolicy, FeedbackPolicy, GapNotes, ModerationPolicy, Person, ProbationPolicy, Rule, ScheduleConfig, SummaryPolicy,
+    ThemePolicy, ViolationKind, _Strict)
 
 
 
@@ -57,6 +57,7 @@ class GroupConfig(_Strict):
     schedules: list[ScheduleConfig] = []
     gaps: GapNotes = GapNotes()
     summary: SummaryPolicy = SummaryPolicy()
+    probation: ProbationPolicy = ProbationPolicy()  # new members' first messages and days
     members: list[Person] = []  # known members (names for mentions in simulators); optional
 
     @field_validator("timezone")

@@ -17,6 +17,7 @@ from agent.analytics.days import week_start
 from agent.clock import zone
 from agent.analytics.funnel import summary
 from agent.events import Action, SendImage, Whisper
+from agent.probation.report import digest_line as probation_line
 from agent.settings import GroupConfig, Settings
 from agent.store import Store
 
@@ -77,6 +78,8 @@ class Digest:
             lines = [self.prompts.render("cmd_gaps_line", lang, id=g.id, question=g.question, count=len(g.askers))
                      for g in inbox[:OPEN_QUESTIONS_SHOWN]]
             text += "\n\n" + self.prompts.render("digest_todo", lang, open=len(inbox), questions="\n".join(lines))
+        if newcomers := probation_line(self.store, group, self.prompts, week):
+            text += "\n" + newcomers
         from agent.analytics import charts  # here, once a week: matplotlib is 26 MB of RSS
 
         chart = charts.save(s, lang, self.out_dir / f"digest-{group.id}-{week.isoformat()}.png")

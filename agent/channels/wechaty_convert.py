@@ -12,7 +12,7 @@ from typing import Any
 from agent import patterns
 from agent.channels.binding import RoomInfo
 from agent.channels.wechaty_rooms import RoomRouter, room_info
-from agent.events import Kind, Member, Message, Role
+from agent.events import Kind, Member, Message, Recall, Role
 
 log = logging.getLogger("steward.wechat")
 
@@ -39,6 +39,9 @@ class Converter:
     def __init__(self, rooms: RoomRouter):
         self.rooms = rooms
         self.kinds = kind_table()
+        from wechaty_puppet import MessageType
+
+        self.recalled_type = MessageType.MESSAGE_TYPE_RECALLED
         self.self_id: str | None = None
         self.self_name = ""
 
@@ -68,6 +71,10 @@ class Converter:
                 return None
             group_id = owned[0] if len(owned) == 1 else None  # ambiguous: the command route asks which group
             role, to_bot = Role.MEMBER, True  # the pipeline stamps owners by id
+        if msg.type() == self.recalled_type:  # its text is the recalled message's id (wechaty's to_recalled)
+            recall = Recall(id=msg.message_id, group_id=None, sender=Member(talker.contact_id, talker.name), text="",
+                            ts=date(p.timestamp), kind=Kind.SYSTEM, recalled=(p.text or "").strip())
+            return (recall, info) if room is not None else None
         if kind == Kind.TEXT and (m := _QUOTE.match(text)):
             text, quote = m.group("text").strip(), m.group("quote")
         url, payload = None, None

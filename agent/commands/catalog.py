@@ -16,6 +16,7 @@ from agent.events import Action, Message
 from agent import gap_commands as gaps
 from agent.kb import commands as kb
 from agent.moderation import commands as moderation
+from agent.probation import commands as probation
 from agent.schedule import commands as schedule
 from agent.summary import commands as summary
 
@@ -50,6 +51,7 @@ SPECS: tuple[CommandSpec, ...] = (
     *schedule.COMMANDS,
     *gaps.COMMANDS,
     *summary.COMMANDS,
+    *probation.COMMANDS,
     CommandSpec("confirm", ("confirm", "确认"), "/confirm", _confirm),
 )
 BY_NAME = {s.name: s for s in SPECS}

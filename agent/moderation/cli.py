@@ -40,6 +40,7 @@ def cases(
 ) -> None:
     """List case files: who, what, which article, and how and by whom each was decided."""
     from agent.moderation.cases import name_key
+    from agent.probation import report as probation
     from agent.store import Store
 
     if open_only and closed_only:
@@ -53,8 +54,13 @@ def cases(
     try:
         rows = store.cases(group, "open" if open_only else "closed" if closed_only else None)
         names = {r["id"]: store.get(name_key(r["id"])) for r in rows}
+        on_probation, vouched = probation.case_ids(store), [] if open_only else probation.vouches(store, group)
     finally:
         store.close()
+    for v in vouched:  # an owner's /trust is a decision too: a newcomer left probation on their word
+        gid = v["group_id"]
+        console.print(f"{_shown(settings, gid, v['ts'])} {gid}: {_name(settings, gid, v['by'])} vouched for"
+                      f" {_name(settings, gid, v['member_id'])} ({v['member_id']}): probation ended")
     if not rows:
         console.print("No cases.")
         return
@@ -62,7 +68,8 @@ def cases(
     for r in rows:
         member = names[r["id"]] or _name(settings, r["group_id"], r["member_id"])
         table.add_row(str(r["id"]), r["group_id"], f"{member} ({r['member_id']})",
-                      r["kind"], str(r["article"] or "-"), _shown(settings, r["group_id"], r["ts"]), r["status"],
+                      r["kind"] + (" (probation)" if r["id"] in on_probation else ""), str(r["article"] or "-"),
+                      _shown(settings, r["group_id"], r["ts"]), r["status"],
                       r["decision"] or f"(suggested {r['suggested']})", _name(settings, r["group_id"], r["decided_by"]),
                       _shown(settings, r["group_id"], r["decided_ts"]))
     console.print(table)

@@ -24,8 +24,11 @@ from agent.moderation.judge import judge
 from agent.moderation.ladder import Step, pause, since, step as ladder_step, stored_time
 from agent.moderation.text import Text
 from agent.pipeline import Context
+from agent.probation.status import on_probation
+from agent.probation.stricter import stricter
 from agent.quoting import display_name
 from agent.settings import GroupConfig, Rule
+from agent.state import probation
 
 EVIDENCE_CHARS = 300
 
@@ -69,7 +72,8 @@ class ModerationRoute:
     def handle(self, message: Message, ctx: Context) -> Decision | None:
         if exempt(message, ctx.group):  # staff answering a warning: withdraw it if it is one of ours
             return replies.dismiss(message, ctx)
-        finding, llm_calls = self.find(message, ctx)
+        strict = on_probation(ctx.services.store, ctx.group, message.sender.id, message.ts)  # a newcomer
+        finding, llm_calls = self.find(message, ctx, strict=strict)
         if finding is None:
             return None
         numbered = article_for(finding, ctx.group)
@@ -81,11 +85,17 @@ class ModerationRoute:
             decision.detail["shadow"] = True
             return decision
         self.enforce(message, ctx, finding, article, rule, decision)
+        if strict:
+            decision.detail["probation"] = True
+            if decision.detail.get("case"):
+                probation.case_opened(ctx.services.store, ctx.group.id, message.sender.id, decision.detail["case"],
+                                      message.ts)
         return decision
 
-    def find(self, message: Message, ctx: Context) -> tuple[Finding | None, int]:
+    def find(self, message: Message, ctx: Context, strict: bool = False) -> tuple[Finding | None, int]:
         """The verdict: a repeat is flood whatever it says; else the first strong detector finding;
-        else the model judge on the weak ones (None in no-LLM mode)."""
+        else the model judge on the weak ones (None in no-LLM mode). `strict`: the sender is on
+        probation, and the findings count as agent.probation.stricter weighs them."""
         repeat = self.flood(ctx.group).see(message)
         if repeat is not None:
             return repeat, 0
@@ -93,6 +103,8 @@ class ModerationRoute:
         text = Text.of(message, ctx.group.bot_name)
         found = feedback.apply(detect(text, ctx.group, message.url, codes), text, ctx.group, ctx.services.store,
                                message.ts)
+        if strict:
+            found = stricter(found, text, codes, ctx.group)
         if found and found[0].strong:
             return found[0], 0
         if found and ctx.services.llm is not None:

@@ -18,16 +18,20 @@ from agent.events import Source
 from agent.llm import tokens
 from agent.llm.guard import as_data, check_reply
 from agent.llm.errors import LLMUnavailable
+from agent.clock import local
 from agent.quoting import asking_clause
 from agent.schedule.store import ScheduleStore
 from agent.state import gaps as gap_rows
 from agent.settings import GroupConfig, ScheduleConfig
 from agent.store import Store
+from agent.summary import record as transcript
+from agent.summary.compose import Composer, EntryKind
 
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 600  # a post longer than this is a wall of text on a phone screen
 WEEK = timedelta(days=7)
+DAY = timedelta(days=1)  # what a scheduled summary covers: the day up to its drafting
 TIP_CANDIDATES = 8  # sections the tip of the week rotates through
 EVENT_SECTIONS = 2
 DIGEST_ITEMS = 5
@@ -114,6 +118,8 @@ class Drafter:
     def compose(self, group: GroupConfig, sched: ScheduleConfig, now: datetime) -> Composed:
         if sched.text:
             return Composed(sched.text.strip()[:MAX_CHARS], [])
+        if sched.kind == "summary":
+            return self._summary(group, now)
         material = self.gather(group, sched, now)
         note = self._say(group, "draft_note_open", questions="；".join(q.text for q in material.open)) if material.open else ""
         if self.llm is not None:
@@ -123,6 +129,17 @@ class Drafter:
             note = "\n".join(filter(None, [self._say(group, "draft_note_fallback"), note]))
         text, sources, empty = self._template(group, sched, material)
         return Composed(text, sources, empty if not text else note)
+
+    def _summary(self, group: GroupConfig, now: datetime) -> Composed:
+        """The day's catch-up from the transcript, as /summary writes it (agent.summary.compose, without
+        the model: the owners read it before it goes out). Nothing said that day: nothing to post."""
+        start = now - DAY
+        entries = transcript.entries(self.store, group.id, start, now)
+        if not any(e.kind is not EntryKind.HIDDEN for e in entries):
+            return Composed("", [], self._say(group, "draft_none_transcript"))
+        label = local(start, group.timezone).strftime("%m-%d %H:%M")
+        text = Composer(self.prompts, group.language, group.summary.max_chars).compose(entries, label, self.kb.ef)
+        return Composed(text, [])
 
     # ---- material ----
     def gather(self, group: GroupConfig, sched: ScheduleConfig, now: datetime) -> Material:

@@ -15,7 +15,7 @@ KEEP = timedelta(hours=36)
 
 
 class TranscriptRecorder:
-    """Observer for `Pipeline.observers` (only `decided`: joins and leaves are not conversation)."""
+    """Observer for `Pipeline.observers` (`decided` and `recalled`: joins and leaves are not conversation)."""
 
     def __init__(self, store):
         self.store = store
@@ -26,6 +26,10 @@ class TranscriptRecorder:
             return
         transcript.record(self.store, message.group_id, message.id, entry.ts, entry.sender_id, entry.sender_name,
                           str(entry.kind), entry.text, entry.answer, entry.source)
+
+    def recalled(self, group_id: str, message_id: str) -> None:
+        """The sender took it back: the row stays (it was said), its words go."""
+        transcript.hide(self.store, message_id)
 
 
 

@@ -25,6 +25,8 @@ from agent.settings import GroupConfig
 from agent.testing.puppet_service import Handlers, ResettableServer
 from agent.testing.wire import AT_SEP, DROP, NODE_TYPE, Contact, Msg, Room, Sent
 
+RECALLED = 13  # Node wechaty-puppet's MessageType.Recalled, as on the wire
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -159,6 +161,12 @@ class LoopbackPuppet:
         """Inject a private message from `sender_id` to the bot."""
         return self._inject(Msg(message_id or self._next_id("m"), sender_id, "", self.bot_id, text,
                                  NODE_TYPE[Kind.TEXT], int(time.time() * 1000), []))
+
+    def recall(self, room: GroupConfig | str, sender_id: str, message_id: str) -> str:
+        """The sender takes back `message_id`: a Recalled message (Node type 13) whose text is that id,
+        as services report a recall."""
+        return self._inject(Msg(self._next_id("m"), sender_id, self.room_of(room), "", message_id, RECALLED,
+                                 int(time.time() * 1000), []))
 
     def redeliver(self, message_id: str) -> None:
         """Report an already delivered message again, as services do after a reconnect."""
