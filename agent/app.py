@@ -26,6 +26,7 @@ from agent.analytics.digest import Digest
 from agent.analytics.inbox import Screen
 from agent.analytics.recorder import Recorder
 from agent.answering.writer import AnswerWriter
+from agent.blocklist.guard import BlocklistRoute, BlocklistWatch
 from agent.gap_notes import GapNotes
 from agent.llm import tokens
 from agent.llm.budget import Budget
@@ -37,6 +38,7 @@ from agent.routes.answer import AnswerRoute
 from agent.routes.commands import CommandRoute
 from agent.routes.moderation import ModerationRoute
 from agent.routes.theme import ThemeRoute
+from agent.reports.route import ReportRoute
 from agent.schedule.scheduler import Scheduler
 from agent.settings import Settings
 from agent.store import Store
@@ -110,7 +112,9 @@ class ThemeJudges:
 def routes(judges: ThemeJudges, writer: AnswerWriter | None) -> list:
     """The whole flow, in order; the first route to return a Decision wins (DESIGN.md)."""
     return [
+        BlocklistRoute(),  # 0 a contact on the operator's blocklist: a case for the owners (one set lookup)
         CommandRoute(),  # 1 owners manage the bot; others get a polite refusal
+        ReportRoute(),  # 1b a member's 举报 on a quoted message: a case file for the owners, privately
         ModerationRoute(),  # 2 rule violations: warn citing the article, strikes, case files
         AnswerRoute(theme_judges=judges, writer=writer),  # 3 questions: answer with sources, or "don't know"
         ThemeRoute(judges),  # 4 catch-all: glue, on-topic talk, off-topic drift and nudges
@@ -227,7 +231,8 @@ def build(settings: Settings, *, ephemeral: bool = False, clock: Callable[[], da
     prompts = Prompts(settings.prompts_dir)
     services = Services(settings=settings, store=store, kb=kb, prompts=prompts, llm=llm, clock=clock, budget=budget)
     judges = ThemeJudges(settings, kb)
-    observers = [Recorder(store, settings.groups), TranscriptRecorder(store), ProbationRecorder(store, settings)]
+    observers = [Recorder(store, settings.groups), TranscriptRecorder(store), ProbationRecorder(store, settings),
+                 BlocklistWatch(services)]
     pipeline = Pipeline(services, routes(judges, writer), observers=observers)
     screen = Screen(services, next(r for r in pipeline.routes if isinstance(r, AnswerRoute)), judges)
     services.screen = screen  # /gaps lists only what the knowledge cannot answer now

@@ -83,6 +83,7 @@ def _mount() -> None:
     from agent.kb.cli import kb_app
 
     from agent.analytics.cli import register as register_analytics
+    from agent.blocklist.cli import register as register_blocklist
     from agent.channels.cli import register as register_channels
     from agent.moderation.cli import register as register_moderation
     from agent.onboard.cli import register as register_onboard
@@ -96,6 +97,7 @@ def _mount() -> None:
     register_analytics(app)
     register_theme(app)
     register_db(app)
+    register_blocklist(app)
 
 
 

@@ -21,7 +21,7 @@ from agent import quoting
 from agent.bounds import head_and_tail
 from agent.channels.base import scrubbed
 from agent.clock import local
-from agent.events import Action, Decision, DecisionKind, Member, Message, Recall, Role, Say, Whisper
+from agent.events import Action, Decision, DecisionKind, Kick, Member, Message, Recall, Role, Say, Whisper
 from agent.llm.deadline import per_message as reply_deadline
 from agent.settings import GroupConfig, Settings
 from agent.store import Store
@@ -217,15 +217,21 @@ class Pipeline:
             return Whisper(message.sender.id, action.text)
         return action
 
-    def _notify(self, event: str, *args) -> None:
+    def _notify(self, event: str, *args) -> list[Action]:
+        """Tell the observers; the actions any returns (a blocklisted member joining) are carried out."""
+        actions: list[Action] = []
         for observer in self.observers:
             handler = getattr(observer, event, None)
             if handler is None:
                 continue
             try:
-                handler(*args)
+                got = handler(*args)
             except Exception:  # a statistics bug must not cost a member their answer
                 log.exception("observer %s failed on %s", type(observer).__name__, event)
+                continue
+            if isinstance(got, list):
+                actions += got
+        return actions
 
     def muted(self, group_id: str, now: datetime) -> bool:
         """An owner asked the bot to be quiet (/mute): it still judges and records, but says nothing
@@ -240,7 +246,9 @@ class Pipeline:
         group = self.services.settings.groups.get(group_id)
         if group is None:
             return []
-        self._notify("joined", group.id, member, ts)
+        told = self._notify("joined", group.id, member, ts)
+        if any(isinstance(a, Kick) for a in told):  # removed on sight (agent.blocklist): no welcome
+            return told
         rules = "\n".join(f"{i}. {r.text}" for i, r in enumerate(group.rules, 1))
         neutral = self.services.prompts.render("name_fallback", group.language)
         text = self.services.prompts.render(
@@ -248,7 +256,7 @@ class Pipeline:
             bot=group.bot_name, theme=group.theme, rules=rules)
         if group.probation.agree:  # agent.probation: until they reply, /newcomers lists them
             text += "\n" + self.services.prompts.render("probation_agree", group.language)
-        return [Say(group.id, text, (member.id,) if quoting.contact_free(member.name or "") else ())]
+        return [Say(group.id, text, (member.id,) if quoting.contact_free(member.name or "") else ()), *told]
 
     def recalled(self, group_id: str, message_id: str) -> None:
         """A sender took a message back: the observers forget its words (the transcript hides it)."""

@@ -87,6 +87,16 @@ class GapNotes(_Strict):
     batch_minutes: int = Field(default=60, ge=1)  # at most one note per this many minutes
 
 
+class ReportPolicy(_Strict):
+    """Member reports (举报 / /report on a quoted message, agent.reports): when the owners hear of a
+    message again, and how a member whose reports the owners keep dismissing is slowed down."""
+
+    notify_again_at: int = Field(default=3, ge=2)  # members reporting one message: the owners get a second note
+    dismissed_limit: int = Field(default=3, ge=1)  # this many dismissed within window_days limits a member...
+    window_days: int = Field(default=14, ge=1)
+    limited_per_day: int = Field(default=1, ge=0)  # ...to this many reports a day
+
+
 class ScheduleConfig(_Strict):
     """One recurring post. `when` is a cron expression ("0 9 * * 1") or "weekly Mon 09:00" /
     "daily 08:30", read in the group's time zone."""

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agent.events import Role
 from agent.policies import (  # noqa: F401  (the group config's parts, importable from here as before)
-    AnswerPolicy, FeedbackPolicy, GapNotes, ModerationPolicy, Person, ProbationPolicy, Rule, ScheduleConfig, SummaryPolicy,
-    ThemePolicy, ViolationKind, _Strict)
+    AnswerPolicy, FeedbackPolicy, GapNotes, ModerationPolicy, Person, ProbationPolicy, ReportPolicy, Rule,
+    ScheduleConfig, SummaryPolicy, ThemePolicy, ViolationKind, _Strict)
 
 
 
@@ -59,6 +59,10 @@ class GroupConfig(_Strict):
     summary: SummaryPolicy = SummaryPolicy()
     probation: ProbationPolicy = ProbationPolicy()  # new members' first messages and days
     members: list[Person] = []  # known members (names for mentions in simulators); optional
+    reports: ReportPolicy = ReportPolicy()  # members' 举报 / /report
+    # a member on the operator's blocklist who joins or speaks here: nothing, a case for the owners, or removed
+    # (an imported entry only ever raises a case)
+    blocklist: Literal["off", "case", "auto_kick"] = "case"
 
     @field_validator("timezone")
     @classmethod

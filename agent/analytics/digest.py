@@ -16,6 +16,7 @@ from agent.analytics import wording
 from agent.analytics.days import week_start
 from agent.clock import zone
 from agent.analytics.funnel import summary
+from agent.reports.digest import lines as reports_lines
 from agent.events import Action, SendImage, Whisper
 from agent.probation.report import digest_line as probation_line
 from agent.settings import GroupConfig, Settings
@@ -71,6 +72,7 @@ class Digest:
             self.prompts.render("digest_head", lang, group=group.name or group.id, since=s.since, until=s.until),
             self.prompts.render("stats_body", lang, **wording.variables(s, lang, self.settings.llm)),
         ])
+        text += reports_lines(self.store, self.prompts, group, week)
         inbox = gaps.open_gaps(self.store, group.id)
         if self.screen is not None:
             inbox = self.screen.keep(group, inbox)

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 
 from agent import quoting
 from agent.analytics import commands as analytics
+from agent.blocklist import commands as blocklist
 from agent.commands import basic
 from agent.commands.api import EVERYONE, CommandSpec, Context, Parsed, say, usage
 from agent.events import Action, Message
 from agent import gap_commands as gaps
 from agent.kb import commands as kb
 from agent.moderation import commands as moderation
+from agent.reports import commands as reports
 from agent.probation import commands as probation
 from agent.schedule import commands as schedule
 from agent.summary import commands as summary
@@ -51,6 +53,8 @@ SPECS: tuple[CommandSpec, ...] = (
     *schedule.COMMANDS,
     *gaps.COMMANDS,
     *summary.COMMANDS,
+    *reports.COMMANDS,
+    *blocklist.COMMANDS,
     *probation.COMMANDS,
     CommandSpec("confirm", ("confirm", "确认"), "/confirm", _confirm),
 )

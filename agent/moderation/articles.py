@@ -26,9 +26,10 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 LABELS = {
     "zh": {"ad": "广告", "link": "违规链接/拉人", "scam": "诈骗", "abuse": "辱骂/人身攻击", "flood": "刷屏",
-           "injection": "操控群助手", "manual": "群主警告"},
+           "injection": "操控群助手", "manual": "群主警告", "report": "成员举报", "blocklist": "黑名单成员"},
     "en": {"ad": "advertising", "link": "links or invitations", "scam": "scam", "abuse": "insults or attacks",
-           "flood": "flooding", "injection": "manipulating the bot", "manual": "a warning from the owners"},
+           "flood": "flooding", "injection": "manipulating the bot", "manual": "a warning from the owners",
+           "report": "a member's report", "blocklist": "a blocklisted contact"},
 }  # "manual": a strike an owner gave with /warn
 
 

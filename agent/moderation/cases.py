@@ -15,6 +15,7 @@ from datetime import datetime
 
 from agent.clock import local
 from agent.events import Action, Kick, Member, Role, Say, Whisper
+from agent.blocklist import listing as blocklist
 from agent.moderation import feedback
 from agent.moderation.articles import label
 from agent.commands.api import Services
@@ -81,6 +82,8 @@ def decide(case_id: int, decision: str, decider: Member, here: GroupConfig, serv
         return prompts.render(name, group.language, **values)
 
     member = display_name(member_name(store, case, group), sentence("name_fallback"))  # posted in the group
+    if decision == "kick" and not case["member_id"]:  # a report of a message whose sender is not known
+        return [Whisper(decider.id, sentence("case_no_member", case_id=case_id))]
     said = evidence(store, case)  # read first: a dismissal withdraws the strike that holds it
     if not close(store, case, decision, decider.id, now):
         case = load(store, case_id)
@@ -96,6 +99,7 @@ def decide(case_id: int, decision: str, decider: Member, here: GroupConfig, serv
     done = DECISION_WORDS[group.language][decision]
     actions: list[Action] = []
     if decision == "kick":
+        blocklist.after_case(store, case, decider.id, now)  # the operator's other groups hear of them
         actions += [Kick(group.id, case["member_id"]),
                     Say(group.id, sentence("case_kicked", member=member, label=what, article=article))]
     elif decision == "warn":

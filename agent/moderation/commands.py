@@ -13,6 +13,7 @@ from agent import patterns
 from agent.commands.api import EVERYONE, CommandSpec, Context, Parsed, say
 from agent.clock import local
 from agent.events import Action, Kick, Message, Say, Whisper
+from agent.blocklist import listing as blocklist
 from agent.moderation import cases
 from agent.moderation.articles import label
 from agent.moderation.ladder import since
@@ -111,7 +112,9 @@ def warn(parsed: Parsed, msg: Message, ctx: Context) -> list[Action]:
 
 
 def kick(parsed: Parsed, msg: Message, ctx: Context) -> list[Action]:
-    """Runs once the owner has confirmed the proposal."""
+    """Runs once the owner has confirmed the proposal; a kick for a scam or an ad lists the member."""
+    for target in parsed.targets:
+        blocklist.after_kick(ctx.services.store, ctx.group.id, target, parsed.text, msg.sender.id, msg.ts)
     return [Kick(ctx.group.id, t) for t in parsed.targets] + say(ctx, msg, ctx.sentence("cmd_done"))
 
 

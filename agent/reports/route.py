@@ -1,0 +1,29 @@
+"""The report route: a quoted reply that says 举报 / "report" (a reason optional), addressed to the bot
+or not. "/report" itself is a command (agent.reports.commands); this catches the bare word, which the
+command parser leaves to conversation. It runs before moderation, so a report quoting an ad is not
+itself judged an ad."""
+from __future__ import annotations
+
+from agent import patterns
+from agent.events import Decision, DecisionKind, Message
+from agent.reports.commands import file, reason_of
+
+_MENTION = patterns.compile(r"@\S+\s?")
+
+
+class ReportRoute:
+    name = "reports"
+
+    @staticmethod
+    def _reason(message: Message) -> str | None:
+        return reason_of(_MENTION.sub(" ", message.text).strip())
+
+    def match(self, message: Message, ctx) -> bool:
+        if message.quote is None or message.group_id is None or message.private:
+            return False
+        return self._reason(message) is not None
+
+    def handle(self, message: Message, ctx) -> Decision:
+        actions = file(message, self._reason(message) or "", ctx)
+        return Decision(DecisionKind.COMMAND, message.id, self.name, actions=actions,
+                        detail={"intent": "report", "permitted": True})
