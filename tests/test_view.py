@@ -123,3 +123,36 @@ def test_a_question_to_another_member_is_theirs_unless_the_bot_knows(settings, r
         ctx = Context(group=group, services=services, recent=deque())
         ctx.view_of(message).candidates(lambda: [])  # retrieval found nothing
         assert route.match(message, ctx) is not bool(mentions)
+
+
+class FixedJudge:
+    """A theme judge that always gives the same probability (the topic rule, not the fit, is tested)."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def judge(self, text, before=()):
+        from agent.theme.judge import Judgement
+
+        return Judgement(self.p, 0.0, {})
+
+
+def test_the_topic_verdict_a_short_reply_takes_its_talks_topic(settings):
+    """Above the cut: off-topic by itself. Between the reply cut and the cut: off-topic only as a
+    short reply inside off-topic talk (inherited); a long message there stays on topic."""
+    from collections import deque
+
+    from agent.theme.judge import cutoff
+    from agent.theme.topic import topic
+
+    group = settings.groups["demo"]
+    policy = group.theme_policy
+    short = Message("t1", "demo", Member("m", "m"), "真的假的", NOON)
+    long = Message("t2", "demo", Member("m", "m"), "周六长距离跑前一晚吃什么比较好，要不要提前做碳水加载呢，我怕跑到一半没力气", NOON)
+    above = FixedJudge(cutoff(policy.margin) + 0.01)
+    between = FixedJudge((cutoff(policy.margin) + cutoff(policy.reply_margin)) / 2)
+    assert topic(above, long, group, deque(), in_drift=False).offtopic
+    assert not topic(between, short, group, deque(), in_drift=False).offtopic
+    inherited = topic(between, short, group, deque(), in_drift=True)
+    assert inherited.offtopic and inherited.inherited
+    assert not topic(between, long, group, deque(), in_drift=True).offtopic
