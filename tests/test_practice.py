@@ -124,3 +124,16 @@ def test_demo_always_runs_in_a_sandbox(config):
     assert result.exit_code == 0, result.output
     assert "violation" in result.output
     assert not (data / "steward.db").exists() and files(config.parent / "knowledge") == knowledge
+
+
+@pytest.mark.e2e  # python-wechaty over gRPC to the loopback puppet service, and the real app
+def test_a_sim_session_is_kept_and_a_sandboxed_one_is_not(config):
+    data = config.parent / ".steward"
+    lines = "\n".join([*ADS, "/quit", ""])
+    box = CliRunner().invoke(cli(), ["sim", "--sandbox", "--config", str(config)], input=lines)
+    assert box.exit_code == 0 and "violation" in box.output, box.output
+    assert not (data / "steward.db").exists()
+    kept = CliRunner().invoke(cli(), ["sim", "--config", str(config)], input=lines)
+    assert kept.exit_code == 0 and "violation" in kept.output, kept.output
+    cases = CliRunner().invoke(cli(), ["cases", "--open", "--config", str(config)])
+    assert cases.exit_code == 0 and "│ 1 │ demo" in cases.output, cases.output
