@@ -6,7 +6,7 @@ still held for the decision's transaction, so the held insert is given the case 
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -24,10 +24,14 @@ def add_strike(store: Store, group_id: str, member_id: str, kind: str, article: 
 
 
 def strikes(store: Store, group_id: str, member_id: str, since: datetime | None = None) -> list[sa.RowMapping]:
-    query = sa.select(s).where(s.c.group_id == group_id, s.c.member_id == member_id)
-    if since is not None:
-        query = query.where(s.c.ts >= since)
-    return store.rows(query.order_by(s.c.id))
+    """The member's strikes (from `since` on), oldest first: read on every violation, so prepared."""
+    return store.rows(store.prepared(_strikes), {"group_id": group_id, "member_id": member_id,
+                                                 "since": since or datetime.min.replace(tzinfo=timezone.utc)})
+
+
+def _strikes(store: Store):
+    return sa.select(s).where(s.c.group_id == sa.bindparam("group_id"), s.c.member_id == sa.bindparam("member_id"),
+                              s.c.ts >= sa.bindparam("since", type_=s.c.ts.type)).order_by(s.c.id)
 
 
 def strike_of(store: Store, group_id: str, member_id: str, message_id: str) -> sa.RowMapping | None:

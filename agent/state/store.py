@@ -77,6 +77,13 @@ class Store:
                 conn.info["reading"] = False
                 conn.rollback()
 
+    def inserts(self, table: sa.Table) -> sa.Insert:
+        """The table's plain INSERT, made once (its values come as parameters)."""
+        statement = self._prepared.get(table)
+        if statement is None:
+            statement = self._prepared[table] = table.insert()
+        return statement
+
     def prepared(self, build: Callable[[Store], sa.Executable]) -> sa.Executable:
         """`build(self)` made once per store and reused with bind parameters: building a statement
         and its cache key costs more than running it, on the path of every decision."""
@@ -96,7 +103,7 @@ class Store:
             held.append((table, values))
             return 0
         with self.transaction() as conn:
-            key = conn.execute(table.insert(), values).inserted_primary_key
+            key = conn.execute(self.inserts(table), values).inserted_primary_key
             return int(key[0]) if key and isinstance(key[0], int) else 0
 
     def held(self, table: sa.Table) -> list[dict]:
@@ -138,7 +145,7 @@ class Store:
                     conn.execute(statement)
                 return False
             for table, values in held:  # an insert into a table, or a statement and its parameters
-                conn.execute(table.insert() if isinstance(table, sa.Table) else table, values)
+                conn.execute(self.inserts(table) if isinstance(table, sa.Table) else table, values)
             return True
 
     # ---- small key/value state (mute windows, cooldowns, budgets) ----
