@@ -3,7 +3,7 @@ bot saw join, the rules put to them, /newcomers and /trust with their permission
 `steward cases` and the weekly digest."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import typer
 from typer.testing import CliRunner
@@ -167,7 +167,7 @@ def test_steward_cases_marks_probation_cases_and_lists_vouches(tmp_path, monkeyp
     group = {"id": "g1", "theme": "跑步", "owners": [{"id": "o1", "name": "群主"}], "members": [{"id": "m2", "name": "老王"}]}
     (folder / "groups" / "g1.yaml").write_text(yaml.safe_dump(group, allow_unicode=True), encoding="utf-8")
     store = Store(tmp_path / "data" / "steward.db")
-    at = datetime(2025, 5, 1, 9, tzinfo=timezone.utc)
+    at = datetime(2025, 5, 1, 9, tzinfo=UTC)
     probation.joined(store, "g1", "m1", "小新", at, True)
     marked = store.open_case("g1", "m1", "link", None, "kick", at)
     probation.case_opened(store, "g1", "m1", marked, at)

@@ -2,7 +2,7 @@
 Through the pipeline (unit tier), and through the loopback puppet and python-wechaty (e2e)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -58,5 +58,5 @@ async def test_a_recall_through_wechaty_hides_the_transcript_row(app):
 
 
 def _today(app):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return record.entries(app.store, "demo", now - timedelta(hours=1), now + timedelta(hours=1))

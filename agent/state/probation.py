@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from agent.state.tables import probation as p, probation_events as e
+from agent.state.tables import probation as p
+from agent.state.tables import probation_events as e
 
 if TYPE_CHECKING:
     from agent.state.store import Store
