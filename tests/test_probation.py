@@ -181,3 +181,17 @@ def test_steward_cases_marks_probation_cases_and_lists_vouches(tmp_path, monkeyp
     out = CliRunner().invoke(cli, ["cases", "--config", str(folder)]).output
     assert "link (probation)" in out and "ad (probation)" not in out
     assert "群主 vouched for m3 (m3): probation ended" in out
+
+
+def test_a_weak_classifier_finding_counts_for_a_newcomer_only(app, monkeypatch):
+    """Through the route: the classifier's weak hint (here pinned, as the shipped model's scores move
+    with its training) is a violation for a member on probation and nothing for anyone else."""
+    from agent.moderation import detectors
+
+    monkeypatch.setattr(detectors, "learned", lambda t, group: Finding("ad", "promotion (classifier)", 1, 0.45))
+    join(app)
+    old = run(app, "周末有空的一起来玩", OLD)
+    assert old.kind != DecisionKind.VIOLATION  # a hint only, and no model to judge it
+    new = run(app, "周末有空的一起来玩", NEW, ts=T0 + timedelta(minutes=1))
+    assert new.kind == DecisionKind.VIOLATION and new.violation.kind == "ad" and new.detail["probation"]
+    assert new.detail["step"] == "warn"  # weak findings count on the ladder; only what leads elsewhere is a case
