@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import threading
 import time
 from typing import Any, Callable
 
@@ -62,6 +63,9 @@ class LoopbackPuppet:
         self._changed: asyncio.Condition | None = None
         self._answering: asyncio.Event | None = None
         self.connected_at: list[float] = []
+        # set once a client has been sent the QR code to scan (status 2): a driver scans after it, from
+        # any thread, instead of sleeping until the client is probably listening
+        self.scan_shown = threading.Event()
         for group in [groups] if isinstance(groups, GroupConfig) else list(groups):
             self.add_group(group)
 

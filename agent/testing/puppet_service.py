@@ -128,6 +128,8 @@ class Handlers:
                 type_, payload = event
                 await self.w._answering.wait()
                 await stream.send_message(pb.EventResponse(type=type_, payload=json.dumps(payload)))
+                if type_ == pb.EventType.EVENT_TYPE_SCAN and payload.get("status") == 2:
+                    self.w.scan_shown.set()
         finally:
             if queue in self.w._streams:
                 self.w._streams.remove(queue)
