@@ -48,7 +48,7 @@ def file(msg: Message, reason: str, ctx: Context) -> list[Action]:
         return [Whisper(msg.sender.id, ctx.sentence("report_usage"))]
     if limited(store, group, msg):
         return [Whisper(msg.sender.id, ctx.sentence("report_limited"))]
-    found = locate(store, group.id, msg.quote, msg.sender.id, msg.ts)
+    found = locate(store, group.id, msg.quote, msg.ts)
     if found.sender_id == msg.sender.id:  # one's own message: nothing to tell the owners
         return [Whisper(msg.sender.id, ctx.sentence("report_thanks"))]
     filed = state.file(store, group.id, found.key, found.message_id, found.sender_id, found.text[:QUOTED_CHARS],

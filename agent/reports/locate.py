@@ -39,10 +39,11 @@ def _same(quote: str, text: str) -> bool:
     return bool(text) and (text == quote or (len(quote) >= MIN_PREFIX and text.startswith(quote)))
 
 
-def locate(store, group_id: str, quote: str, reporter_id: str, now: datetime) -> Located:
-    """The latest message before `now` whose text is the quote (not the reporter's own report)."""
+def locate(store, group_id: str, quote: str, now: datetime) -> Located:
+    """The latest message up to `now` whose text is the quote."""
     quote = quote.strip()
-    rows = transcript.window(store, group_id, now - LOOKBACK, now)
+    # to `now` inclusive, and a second past it: a platform's stamps are often whole seconds
+    rows = transcript.window(store, group_id, now - LOOKBACK, now + timedelta(seconds=1))
     for i in range(len(rows) - 1, -1, -1):
         row = rows[i]
         if _same(quote, row["text"]):
