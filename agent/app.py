@@ -39,6 +39,7 @@ from agent.routes.commands import CommandRoute
 from agent.routes.moderation import ModerationRoute
 from agent.routes.theme import ThemeRoute
 from agent.reports.route import ReportRoute
+from agent.state.reports import purge as purge_reports
 from agent.schedule.scheduler import Scheduler
 from agent.settings import Settings
 from agent.store import Store
@@ -188,6 +189,7 @@ class App:
         if self._purged is None or now - self._purged >= timedelta(hours=1):
             self.store.purge(now, self.settings.store.retention_days)
             purge_transcript(self.store, now)
+            purge_reports(self.store, now - timedelta(days=self.settings.store.retention_days))
             self._purged = now
         notes = self.gap_notes.tick(now) if self.gap_notes else []
         return [*self.scheduler.tick(now), *self.digest.tick(now), *notes]

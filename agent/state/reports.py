@@ -49,10 +49,6 @@ def of_case(store: Store, case_id: int) -> sa.RowMapping | None:
     return rows[0] if rows else None
 
 
-def reporters(store: Store, report_id: int) -> list[sa.RowMapping]:
-    return store.rows(sa.select(f).where(f.c.report_id == report_id).order_by(f.c.ts))
-
-
 def filed_since(store: Store, group_id: str, reporter_id: str, since: datetime) -> int:
     """Reports this member filed in the group from `since` on."""
     return store.rows(sa.select(sa.func.count().label("n")).select_from(f.join(r, f.c.report_id == r.c.id))
