@@ -197,6 +197,11 @@ class Settings(_Strict):
         return self.store.url or self.db_path
 
     @property
+    def has_state(self) -> bool:
+        """Whether there is a state to read (a database server, or the file once the bot made it)."""
+        return bool(self.store.url) or self.db_path.exists()
+
+    @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
 

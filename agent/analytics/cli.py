@@ -28,11 +28,11 @@ def _open(config: Path, group: str | None) -> tuple[Settings, Store, list[GroupC
         have = ", ".join(settings.groups) or "none"
         err.print(f"[red]No group {group!r} in {settings.groups_dir}[/red] (have: {have})")
         raise typer.Exit(2)
-    if not settings.db_path.exists():
+    if not settings.has_state:
         err.print(f"[red]No state database at {settings.db_path}[/red]: the bot has not recorded anything yet.")
         raise typer.Exit(1)
     groups = [settings.groups[group]] if group else list(settings.groups.values())
-    return settings, Store(settings.db_path), groups
+    return settings, Store(settings.store_url), groups
 
 
 def _today(group: GroupConfig):

@@ -202,7 +202,7 @@ def rooms(
     if owners and not (write and group):
         err.print("--owner needs --group and --write: owners are written into the group's config file.")
         raise typer.Exit(2)
-    store = Store(settings.db_path)
+    store = Store(settings.store_url)
     try:
         book = RoomBook(settings.groups, store)
         gid = group or (book.group_seeing(bind) if bind else None) or _topic_match(settings, listing, bind)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from agent.settings import Settings
+from agent.state.copy import backup_sqlite
 
 
 @contextlib.contextmanager
@@ -45,15 +45,8 @@ def sandboxed(settings: Settings, root: Path, *, fresh_state: bool = False) -> S
     else:
         copy.kb.chroma.mode = "local"  # a shared server's collection is never written by practice
     if not fresh_state and not settings.store.url and settings.db_path.is_file():
-        _copy_sqlite(settings.db_path, copy.store.path)
+        backup_sqlite(settings.db_path, copy.store.path)  # consistent even while a running bot writes
     models = settings.data_dir / "models"
     if models.is_dir():  # the local model is read, never written: linked, not copied (a gigabyte)
         (copy.data_dir / "models").symlink_to(models.resolve(), target_is_directory=True)
     return copy
-
-
-def _copy_sqlite(source: Path, target: Path) -> None:
-    """SQLite's online backup: a consistent copy even while a running bot writes to the file."""
-    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
-            contextlib.closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)

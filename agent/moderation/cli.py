@@ -47,10 +47,10 @@ def cases(
         err.print("[red]--open and --closed exclude each other[/red] (give neither for all cases)")
         raise typer.Exit(2)
     settings = settings_or_exit(config)
-    if not settings.db_path.exists():
+    if not settings.has_state:
         console.print(f"No cases yet: {settings.db_path} does not exist.")
         return
-    store = Store(settings.db_path)
+    store = Store(settings.store_url)
     try:
         rows = store.cases(group, "open" if open_only else "closed" if closed_only else None)
         names = {r["id"]: store.get(name_key(r["id"])) for r in rows}
@@ -145,8 +145,8 @@ def _taught(settings: Settings, group: GroupConfig, path: Path | None):
                 row = json.loads(line)
                 feedback.add(store, group, row["kind"], labels[row["label"]], row["text"], "file", f"{path.name}:{n}",
                              datetime.now(timezone.utc))
-    elif settings.db_path.exists():
-        live = Store(settings.db_path)
+    elif settings.has_state:
+        live = Store(settings.store_url)
         try:
             feedback.copy(live, store, group.id)
         finally:

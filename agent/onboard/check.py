@@ -91,7 +91,7 @@ def _rooms(settings) -> list[Finding]:
     from agent.channels.binding import RoomBook
     from agent.store import Store
 
-    store = Store(settings.db_path) if settings.db_path.exists() else Store()  # never create the data folder
+    store = Store(settings.store_url) if settings.has_state else Store()  # never create the data folder
     try:
         book = RoomBook(settings.groups, store)
         out = []
