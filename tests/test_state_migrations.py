@@ -3,6 +3,8 @@ SQLite file written before them is adopted with its rows; `steward db upgrade` a
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -120,3 +122,28 @@ def test_db_copy_moves_a_sqlite_state_to_postgresql(cli_config, postgres_url, tm
     assert again.exit_code == 1 and "already has rows" in again.output  # never mixed into a live database
     on_pg = runner.invoke(_steward(), ["db", "upgrade", "--config", str(cli_config(postgres_url))])
     assert on_pg.exit_code == 0 and "schema up to date" in on_pg.output
+
+
+def test_processes_opening_a_new_database_together_migrate_it_once(state_url):
+    """Every process runs the migrations on open: started together on an empty database, one creates
+    the schema and the others find it (PostgreSQL: an advisory lock; SQLite: the write lock)."""
+    opening = ("import sys; from agent.state.engine import make_engine, upgrade, url_of; "
+               "upgrade(make_engine(url_of(sys.argv[1])))")
+    processes = [subprocess.Popen([sys.executable, "-c", opening, str(state_url)], stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+    failures = [p.stderr.read() for p in processes if p.wait() != 0]
+    assert failures == []
+    store = Store(state_url)
+    assert _differences(store.engine) == []
+    store.close()
+
+
+def test_a_password_comes_from_the_environment_never_the_config(monkeypatch):
+    from agent.state.engine import StateError
+
+    monkeypatch.setenv("STEWARD_TEST_PG_PASSWORD", "s3cret")
+    assert url_of("postgresql+psycopg://bot:${STEWARD_TEST_PG_PASSWORD}@db/steward") == \
+        "postgresql+psycopg://bot:s3cret@db/steward"
+    monkeypatch.delenv("STEWARD_TEST_PG_PASSWORD")
+    with pytest.raises(StateError, match="STEWARD_TEST_PG_PASSWORD|not set"):
+        url_of("postgresql+psycopg://bot:${STEWARD_TEST_PG_PASSWORD}@db/steward")

@@ -20,6 +20,7 @@ from agent.state.tables import metadata
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 30_000
+MIGRATION_LOCK = 0x5374_6577  # the advisory lock key the migrations run under on PostgreSQL
 
 
 class StateError(RuntimeError):
@@ -91,6 +92,8 @@ def upgrade(engine: sa.Engine, *, alembic: bool = False) -> None:
     from alembic import command
 
     with _upgrading, engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # processes starting together: one migrates, the others wait
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         names = set(sa.inspect(conn).get_table_names())
         if not alembic and "alembic_version" in names:
             if conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head():
