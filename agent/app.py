@@ -114,8 +114,8 @@ def routes(judges: ThemeJudges, writer: AnswerWriter | None) -> list:
     """The whole flow, in order; the first route to return a Decision wins (DESIGN.md)."""
     return [
         BlocklistRoute(),  # 0 a contact on the operator's blocklist: a case for the owners (one set lookup)
+        ReportRoute(),  # 0 a member's 举报 on a quoted message: a case file for the owners, privately
         CommandRoute(),  # 1 owners manage the bot; others get a polite refusal
-        ReportRoute(),  # 1b a member's 举报 on a quoted message: a case file for the owners, privately
         ModerationRoute(),  # 2 rule violations: warn citing the article, strikes, case files
         AnswerRoute(theme_judges=judges, writer=writer),  # 3 questions: answer with sources, or "don't know"
         ThemeRoute(judges),  # 4 catch-all: glue, on-topic talk, off-topic drift and nudges

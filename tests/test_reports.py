@@ -184,3 +184,18 @@ def test_reports_show_in_steward_cases_and_the_weekly_digest(app, people, tmp_pa
     out = CliRunner().invoke(cli, ["cases", "--config", str(config)], env={"COLUMNS": "250"})
     assert out.exit_code == 0 and "report" in out.output and "warn" in out.output
     assert members[0] not in out.output  # the reporter is not the case's member
+
+
+def test_every_way_of_saying_it_files_the_same_report(app, people):
+    """Bare word, @bot, slash in either language, with or without a reason: all one report; the
+    command bank never gets "@bot 举报" (it read it as another command)."""
+    group, owners, members = people
+    chat(app, members)
+    forms = ["举报", f"@{group.bot_name} 举报 刷屏", "report", "/report 广告", "/举报", "举报！"]
+    reporters = [m for m in members if m != members[1]][:len(forms)]
+    for i, (form, reporter) in enumerate(zip(forms, reporters)):
+        d = say(app, form, reporter, 10 + i, quote="今天跑了十公里，感觉不错", to_bot=form.startswith("@"))
+        assert d.route == "reports" and "谢谢" in whispers_to(d, reporter)[0], form
+        assert not any(isinstance(a, Say) for a in d.actions), form
+    [report] = app.store.rows(tables.reports.select())
+    assert report["count"] == len(forms) and len(app.store.cases("demo")) == 1

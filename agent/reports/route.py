@@ -1,7 +1,7 @@
-"""The report route: a quoted reply that says 举报 / "report" (a reason optional), addressed to the bot
-or not. "/report" itself is a command (agent.reports.commands); this catches the bare word, which the
-command parser leaves to conversation. It runs before moderation, so a report quoting an ad is not
-itself judged an ad."""
+"""The report route: a quoted reply that says 举报 / "report" / "/report" (a reason optional), addressed
+to the bot or not. It runs before the command route, whose bank would read "@bot 举报" as some other
+intent, and before moderation, so a report quoting an ad is not itself judged an ad. "/report" without
+a quote is the command's (agent.reports.commands), which answers with how to report."""
 from __future__ import annotations
 
 from agent import patterns
