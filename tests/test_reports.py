@@ -71,6 +71,7 @@ def test_a_report_is_one_private_case_file_with_context_reporter_and_detectors(a
     case_file = files[0][0]
     assert "今天跑了十公里" in case_file and "周六长距离" in case_file and "配速比上周快了" in case_file
     assert reporter in case_file and "发广告" in case_file and "未发现问题" in case_file  # reporter, reason, detectors
+    assert "（2026-03-10 10:01）" in case_file  # when the reported message was said, on the group's clock
     [case] = app.store.cases("demo")
     assert (case["kind"], case["member_id"], case["status"]) == ("report", members[1], "open")
     assert {a.contact_id for a in d.actions} == {reporter, *owners}  # nobody else hears of it

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from agent import patterns, quoting
+from agent.clock import local
 from agent.commands.api import EVERYONE, CommandSpec, Context, Parsed
 from agent.events import Action, Kind, Member, Message, Role, Whisper
 from agent.moderation import cases, feedback
@@ -65,7 +66,7 @@ def file(msg: Message, reason: str, ctx: Context) -> list[Action]:
         case = cases_state.case(store, filed.case_id)
         if case is not None and case["status"] == "open":
             text = ctx.sentence("report_more", case_id=filed.case_id, group=group.name or group.id,
-                                count=filed.count, member=name, quoted=quoting.quote(found.text, NEIGHBOUR_CHARS))
+                                count=filed.count, member=name or ctx.sentence("report_sender_unknown"), quoted=quoting.quote(found.text, NEIGHBOUR_CHARS))
             return [thanks, *(Whisper(o.id, text) for o in group.owners)]
     return [thanks]
 
@@ -95,8 +96,9 @@ def detectors_view(text: str, ctx: Context, msg: Message) -> str:
     found = feedback.apply(detect(seen, group), seen, group, ctx.services.store, msg.ts)
     if not found:
         return ctx.sentence("report_detectors_none")
-    return "；".join(ctx.sentence("report_detector", label=label(f.kind, group.language),
-                                 confidence=f"{f.confidence:.2f}", reason=f.reason) for f in found)
+    lines = [ctx.sentence("report_detector", label=label(f.kind, group.language), confidence=f"{f.confidence:.2f}",
+                          reason=f.reason) for f in found]
+    return ("；" if group.language == "zh" else "; ").join(lines)
 
 
 def case_file(case_id: int, found: Located, name: str, msg: Message, reason: str, ctx: Context) -> str:
@@ -113,7 +115,7 @@ def case_file(case_id: int, found: Located, name: str, msg: Message, reason: str
         "report_case", case_id=case_id, group=group.name or group.id, member=name or unknown,
         member_id=found.sender_id or "-", reporter=msg.sender.name or group.name_of(msg.sender.id),
         reporter_id=msg.sender.id, reason=reason or ctx.sentence("report_no_reason"),
-        time=(found.ts or msg.ts).strftime("%Y-%m-%d %H:%M"), quoted=_clip(found.text, QUOTED_CHARS),
+        time=local(found.ts or msg.ts, group.timezone).strftime("%Y-%m-%d %H:%M"), quoted=_clip(found.text, QUOTED_CHARS),
         before=near(found.before), after=near(found.after), detectors=detectors_view(found.text, ctx, msg))
 
 
