@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from agent import patterns
-from agent.answering.questions import _cues
+from agent.answering.questions import cues
 from agent.kb.tokenize import normalize
 
 _ALTERNATIVE = patterns.compile(r"([\u4e00-\u9fa5A-Za-z0-9]{1,6})还是([\u4e00-\u9fa5A-Za-z0-9]{1,6})")
@@ -20,7 +20,7 @@ _FILLER = patterns.compile(r"^(是|在|用|放|做)|(做|比较好|好|的|呢|�
 
 @lru_cache(maxsize=1)
 def _types() -> dict[str, tuple[patterns.Pattern, patterns.Pattern]]:
-    spec = _cues()["answer_types"]
+    spec = cues()["answer_types"]
     return {k: (patterns.compile(v["ask"], re.I), patterns.compile(v["has"], re.I)) for k, v in spec.items()}
 
 

@@ -19,7 +19,8 @@ _MENTION = patterns.compile(r"@\S+\s?")
 
 
 @lru_cache(maxsize=1)
-def _cues() -> dict:
+def cues() -> dict:
+    """The language cues of cues.yaml: how people ask, and what kind of answer a question asks for."""
     return yaml.safe_load((Path(__file__).with_name("cues.yaml")).read_text(encoding="utf-8"))
 
 
@@ -38,8 +39,8 @@ class QuestionShape:
 def shape(text: str) -> QuestionShape:
     body = clean(text)
     low = body.lower()
-    cues = _cues()
-    zh, en = cues["zh"], cues["en"]
+    table = cues()
+    zh, en = table["zh"], table["en"]
     mark = "?" in body or "？" in body
     stripped = patterns.sub(r"[\s\W_]+$", "", low)
     ending = any(stripped.endswith(e) for e in zh["endings"])
