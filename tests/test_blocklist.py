@@ -163,7 +163,8 @@ def cli(tmp_path, settings):
     config = tmp_path / "config"
     (config / "groups").mkdir(parents=True)
     (config / "settings.yaml").write_text(yaml.safe_dump({"data_dir": str(settings.data_dir),
-                                                          "prompts_dir": str(REPO / "prompts")}), encoding="utf-8")
+                                                          "prompts_dir": str(REPO / "prompts"),
+                                                          "groups_dir": str(config / "groups")}), encoding="utf-8")
     (config / "groups" / "demo.yaml").write_bytes((REPO / "config" / "groups" / "demo.yaml").read_bytes())
     app = typer.Typer()
     register(app)
@@ -196,3 +197,26 @@ def test_cli_lists_exports_imports_and_removes(cli, settings, tmp_path):
     bad.write_text(json.dumps({"entries": [{"reason": "x"}]}), encoding="utf-8")
     refused = cli("import", bad)
     assert refused.exit_code == 2 and "entries[0].contact_id" in refused.output
+
+
+def test_blocklist_decisions_show_in_steward_cases(app, tmp_path):
+    from agent.moderation.cli import register
+
+    list_by_case(app)
+    say(app, "trail", "大家好", SCAMMER, 30)
+    say(app, "trail", f"/unblock {SCAMMER}", TRAIL_OWNER, 31)
+    settings = app.settings
+    app.store.close()
+    config = tmp_path / "cli-config"
+    (config / "groups").mkdir(parents=True)
+    (config / "settings.yaml").write_text(yaml.safe_dump({"data_dir": str(settings.data_dir),
+                                                          "prompts_dir": str(REPO / "prompts"),
+                                                          "groups_dir": str(config / "groups")}), encoding="utf-8")
+    for gid, group in settings.groups.items():
+        (config / "groups" / f"{gid}.yaml").write_text(
+            yaml.safe_dump(group.model_dump(mode="json", exclude_defaults=True), allow_unicode=True), encoding="utf-8")
+    cli = typer.Typer()
+    register(cli)
+    out = CliRunner().invoke(cli, ["cases", "--group", "trail", "--config", str(config)], env={"COLUMNS": "250"})
+    assert out.exit_code == 0, out.output
+    assert "blocklist" in out.output and "dismiss" in out.output and "老K" in out.output

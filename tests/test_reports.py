@@ -176,7 +176,8 @@ def test_reports_show_in_steward_cases_and_the_weekly_digest(app, people, tmp_pa
     config = tmp_path / "config"
     (config / "groups").mkdir(parents=True)
     (config / "settings.yaml").write_text(yaml.safe_dump({"data_dir": str(app.settings.data_dir),
-                                                          "prompts_dir": str(REPO / "prompts")}), encoding="utf-8")
+                                                          "prompts_dir": str(REPO / "prompts"),
+                                                          "groups_dir": str(config / "groups")}), encoding="utf-8")
     (config / "groups" / "demo.yaml").write_bytes((REPO / "config" / "groups" / "demo.yaml").read_bytes())
     import typer
 
