@@ -113,6 +113,8 @@ def test_a_report_needs_a_quote_and_an_own_message_goes_nowhere(app, people):
     assert [a.contact_id for a in own.actions] == [members[1]] and app.store.cases("demo") == []
     # "举报" in passing, without a quote, is conversation
     assert say(app, "举报电话是多少", members[0], 3).route != "reports"
+    long_reply = "report: we did ten km on the ridge today and the weather held all the way"
+    assert say(app, long_reply, members[0], 4, quote="今天跑了十公里，感觉不错").route != "reports"
 
 
 def test_members_cannot_decide_a_report_owners_can_and_a_kick_lists_the_sender(app, people):

@@ -9,6 +9,9 @@ from agent.events import Decision, DecisionKind, Message
 from agent.reports.commands import file, reason_of
 
 _MENTION = patterns.compile(r"@\S+\s?")
+# without the slash, a report is the word and a short reason; a longer reply that starts with the
+# word ("Report: we did 10 km today") is conversation
+BARE_CHARS = 40
 
 
 class ReportRoute:
@@ -16,7 +19,10 @@ class ReportRoute:
 
     @staticmethod
     def _reason(message: Message) -> str | None:
-        return reason_of(_MENTION.sub(" ", message.text).strip())
+        body = _MENTION.sub(" ", message.text).strip()
+        if len(body) > BARE_CHARS and not body.startswith(("/", "／")):
+            return None
+        return reason_of(body)
 
     def match(self, message: Message, ctx) -> bool:
         if message.quote is None or message.group_id is None or message.private:
