@@ -220,3 +220,15 @@ def test_blocklist_decisions_show_in_steward_cases(app, tmp_path):
     out = CliRunner().invoke(cli, ["cases", "--group", "trail", "--config", str(config)], env={"COLUMNS": "250"})
     assert out.exit_code == 0, out.output
     assert "blocklist" in out.output and "dismiss" in out.output and "老K" in out.output
+
+
+@pytest.mark.parametrize("key, value", [("blocklist", "autokick"), ("reports", {"dismissed_limt": 2}),
+                                        ("reports", {"limited_per_day": -1})])
+def test_a_bad_blocklist_or_reports_setting_names_the_file_and_key(tmp_path, key, value):
+    from agent.settings import ConfigError, load_group
+
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump({"id": "g", "theme": "跑步", key: value}, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_group(path)
+    assert str(path) in str(err.value) and key in str(err.value)
