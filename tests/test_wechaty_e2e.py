@@ -316,18 +316,16 @@ async def test_reconnects_after_a_dropped_stream_without_handling_twice(tmp_path
     async with on_loopback(settings, pipeline_for(settings, route), observer=decisions) as (lb, channel):
         first = lb.say(g1, ALICE, "q 第一条")
         await lb.wait_for(lambda: lb.texts(g1))
-        dropped = time.monotonic()
         lb.drop_stream()
         lb.say(g1, ALICE, "q 断线时发的")  # kept by the service until the client is back
         await lb.wait_for(lambda: lb.connects == 2)
-        reconnect_s = lb.connected_at[-1] - dropped
         lb.redeliver(first)
         last = lb.say(g1, ALICE, "q 之后")
         await lb.wait_for(lambda: last in decisions.ids())
         await lb.wait_for(lambda: len(lb.texts(g1)) == 3)
     assert route.texts() == ["q 第一条", "q 断线时发的", "q 之后"]
     assert decisions.ids().count(first) == 1
-    assert channel.sessions == 2 and reconnect_s < 2.0
+    assert channel.sessions == 2  # reconnected once (how fast is bench/bench_wechaty_load.py's to tell)
 
 
 async def test_a_restarted_service_is_reconnected_with_backoff_and_nothing_is_lost(tmp_path, g1, route):
