@@ -203,3 +203,22 @@ def test_every_way_of_saying_it_files_the_same_report(app, people):
         assert not any(isinstance(a, Say) for a in d.actions), form
     [report] = app.store.rows(tables.reports.select())
     assert report["count"] == len(forms) and len(app.store.cases("demo")) == 1
+
+
+def test_no_member_path_shows_who_reported(app, people):
+    """As a member, after a report: the catch-up summary, /why, /help, /case and a second report show
+    neither the reporter nor the report."""
+    group, owners, members = people
+    chat(app, members)
+    reporter, accused, other = members[3], members[1], members[4]
+    say(app, "举报 阴阳怪气", reporter, 5, quote="今天跑了十公里，感觉不错")
+    case_id = app.store.cases("demo")[0]["id"]
+    seen = []
+    for i, (text, who) in enumerate([("/summary", other), ("/summary", accused), ("/why", accused), ("/help", accused),
+                                     (f"/case {case_id} dismiss", accused), (f"/case {case_id}", other)]):
+        d = say(app, text, who, 10 + i)
+        seen += [a.text for a in d.actions if getattr(a, "contact_id", None) not in owners]
+    d = say(app, "举报", other, 20, quote="今天跑了十公里，感觉不错")
+    seen += [a.text for a in d.actions if getattr(a, "contact_id", None) not in owners]
+    assert seen and all(reporter not in t and group.name_of(reporter) not in t and "阴阳怪气" not in t for t in seen)
+    assert app.store.cases("demo", "open")  # the member's /case changed nothing
