@@ -47,7 +47,8 @@ class GapNotes:
 
     def note(self, group: GroupConfig, now: datetime) -> list[Action]:
         key = f"gaps:noted:{group.id}"
-        last = self.store.get(key) or {"gap": 0, "at": None}
+        stored = self.store.get(key)
+        last = stored or {"gap": 0, "at": None}
         if last["at"] and now - datetime.fromisoformat(last["at"]) < timedelta(minutes=group.gaps.batch_minutes):
             return []
         latest = max((r["id"] for r in self.store.open_gaps(group.id)), default=0)
@@ -59,9 +60,8 @@ class GapNotes:
             told = group.answer.unknown_reply_when_addressed
             kept = set(self.screen.keep(group, [g for g in fresh if not (told and g.addressed)]))
             fresh = [g for g in fresh if (told and g.addressed) or g in kept]
-        self.store.put(key, {"gap": latest, "at": now.isoformat()})
-        if not fresh:
-            return []
+        if not self.store.swap(key, stored, {"gap": latest, "at": now.isoformat()}) or not fresh:
+            return []  # nothing new, or another process sent this note
         lang = group.language
         lines = [self.prompts.render("cmd_gaps_line", lang, id=g.id, question=g.question, count=len(g.askers))
                  for g in fresh[:LISTED]]

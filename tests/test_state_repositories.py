@@ -86,3 +86,18 @@ def test_a_slot_is_drafted_once_and_a_post_claimed_once(store):
     assert drafts.open_drafts(due_by=T0 - timedelta(days=1)) == []
     with pytest.raises(ValueError):
         drafts.update(made, T0, group_id="other")
+
+
+def test_a_swap_lands_for_one_process_only(store, state_url):
+    """Two processes read the same key and both try to move it on: one swap lands, the other sees
+    that it lost (and does not send the digest or the note a second time)."""
+    other = Store(state_url)
+    try:
+        assert store.swap("digest:g", None, "2025-03-03") and not other.swap("digest:g", None, "2025-03-03")
+        read = store.get("digest:g")
+        assert other.swap("digest:g", read, "2025-03-10") and not store.swap("digest:g", read, "2025-03-10")
+        assert store.get("digest:g") == "2025-03-10"
+        assert store.swap("note:g", None, {"gap": 3, "at": "2025-03-10T12:00:00+08:00"})
+        assert store.swap("note:g", {"gap": 3, "at": "2025-03-10T12:00:00+08:00"}, {"gap": 5, "at": "later"})
+    finally:
+        other.close()

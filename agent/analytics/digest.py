@@ -49,6 +49,7 @@ class Digest:
     def tick(self, now: datetime) -> list[Action]:
         actions: list[Action] = []
         for group in self.settings.groups.values():
+            sent = self.store.get(self._key(group))
             week = self.due(group, now)
             if week is None:
                 continue
@@ -57,8 +58,8 @@ class Digest:
             except Exception:  # one group's failure must not hold back the others' digests
                 log.exception("weekly digest of %s for the week of %s failed", group.id, week)
                 continue
-            self.store.put(self._key(group), week.isoformat())
-            actions += built
+            if self.store.swap(self._key(group), sent, week.isoformat()):  # else another process sent it
+                actions += built
         return actions
 
     def build(self, group: GroupConfig, week: date) -> list[Action]:

@@ -163,6 +163,19 @@ class Store:
         with self.transaction() as conn:
             conn.execute(self.prepared(_put), params)
 
+    def swap(self, key: str, expected, value) -> bool:
+        """Set a key to `value` only if it still holds `expected` (None: only if it is absent); True
+        if this call set it. Of several processes doing the same once-only work (a digest, a note),
+        the one whose swap lands sends it."""
+        text = json.dumps(value, ensure_ascii=False)
+        if expected is None:
+            statement = self.insert(t.kv).values(key=key, value=text).on_conflict_do_nothing().returning(t.kv.c.key)
+        else:
+            statement = (t.kv.update().where(t.kv.c.key == key, t.kv.c.value == json.dumps(expected, ensure_ascii=False))
+                         .values(value=text).returning(t.kv.c.key))
+        with self.transaction() as conn:
+            return conn.execute(statement).scalar() is not None
+
     # ---- what the pipeline and routes call (the repositories do the work) ----
     def add_gap(self, group_id: str, asker_id: str, message_id: str, question: str, addressed: bool,
                 ts: datetime) -> int:
