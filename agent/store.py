@@ -1,4 +1,4 @@
 """The bot's state handle, kept in agent.state; most of the code base imports it under this name."""
-from agent.state.store import Store, iso
+from agent.state.store import Store
 
-__all__ = ["Store", "iso"]
+__all__ = ["Store"]

@@ -16,7 +16,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,13 +25,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from agent.state import gaps, moderation
 from agent.state import tables as t
 from agent.state.engine import make_engine, upgrade, url_of
-
-
-def iso(ts: datetime) -> str:
-    """A time as ISO 8601 with an offset (naive times are taken as UTC), for key/values that hold one."""
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=timezone.utc)
-    return ts.isoformat()
 
 
 class Store:
