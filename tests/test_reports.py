@@ -33,8 +33,8 @@ def app(settings, unit_parts):
 def say(app, text, sender, minutes=0, quote=None, mid=None, to_bot=False):
     group = app.settings.groups["demo"]
     ts = T0 + timedelta(minutes=minutes)
-    m = Message(id=mid or f"m-{sender}-{minutes}-{len(text)}", group_id="demo", sender=Member(sender, group.name_of(sender)),
-                text=text, ts=ts, quote=quote, to_bot=to_bot)
+    m = Message(id=mid or f"m-{sender}-{minutes}-{len(text)}", group_id="demo",
+                sender=Member(sender, group.name_of(sender)), text=text, ts=ts, quote=quote, to_bot=to_bot)
     return app.pipeline.dispatch(m)
 
 
@@ -171,7 +171,8 @@ def test_reports_show_in_steward_cases_and_the_weekly_digest(app, people, tmp_pa
     say(app, "举报", members[0], 5, quote="今天跑了十公里，感觉不错")
     case_id = app.store.cases("demo")[0]["id"]
     say(app, f"/case {case_id} warn", owners[0], 6)
-    built = Digest(app.settings, app.store, app.pipeline.services.prompts).build(group, T0.date() - timedelta(days=T0.weekday()))
+    week = T0.date() - timedelta(days=T0.weekday())
+    built = Digest(app.settings, app.store, app.pipeline.services.prompts).build(group, week)
     text = next(a.text for a in built if isinstance(a, Whisper))
     assert "成员举报：1 条消息被举报 1 次" in text and "警告 1" in text
     app.store.close()

@@ -66,7 +66,8 @@ def file(msg: Message, reason: str, ctx: Context) -> list[Action]:
         case = cases_state.case(store, filed.case_id)
         if case is not None and case["status"] == "open":
             text = ctx.sentence("report_more", case_id=filed.case_id, group=group.name or group.id,
-                                count=filed.count, member=name or ctx.sentence("report_sender_unknown"), quoted=quoting.quote(found.text, NEIGHBOUR_CHARS))
+                                count=filed.count, member=name or ctx.sentence("report_sender_unknown"),
+                                quoted=quoting.quote(found.text, NEIGHBOUR_CHARS))
             return [thanks, *(Whisper(o.id, text) for o in group.owners)]
     return [thanks]
 
@@ -115,7 +116,8 @@ def case_file(case_id: int, found: Located, name: str, msg: Message, reason: str
         "report_case", case_id=case_id, group=group.name or group.id, member=name or unknown,
         member_id=found.sender_id or "-", reporter=msg.sender.name or group.name_of(msg.sender.id),
         reporter_id=msg.sender.id, reason=reason or ctx.sentence("report_no_reason"),
-        time=local(found.ts or msg.ts, group.timezone).strftime("%Y-%m-%d %H:%M"), quoted=_clip(found.text, QUOTED_CHARS),
+        time=local(found.ts or msg.ts, group.timezone).strftime("%Y-%m-%d %H:%M"),
+        quoted=_clip(found.text, QUOTED_CHARS),
         before=near(found.before), after=near(found.after), detectors=detectors_view(found.text, ctx, msg))
 
 
@@ -126,5 +128,6 @@ def _clip(text: str, limit: int) -> str:
 
 
 COMMANDS = (
-    CommandSpec("report", ("report", "举报"), "/report [理由]（引用要举报的消息）", report, roles=EVERYONE),
+    CommandSpec("report", ("report", "举报"), "/report [理由]（引用要举报的消息）", report,
+                roles=EVERYONE),
 )

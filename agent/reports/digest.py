@@ -20,6 +20,6 @@ def lines(store, prompts, group, week: date) -> str:
                                   dismiss=filed.get("dismiss", 0), open=filed["open"]))
     listed = blocklist.week(store, group.id, start, end)
     if listed["added"] or listed["cases"]:
-        out.append(prompts.render("digest_blocklist", group.language, **{k: listed[k] for k in
-                                                                          ("added", "cases", "kick", "dismiss", "open")}))
+        shown = ("added", "cases", "kick", "dismiss", "open")
+        out.append(prompts.render("digest_blocklist", group.language, **{k: listed[k] for k in shown}))
     return "".join("\n" + line for line in out)
