@@ -139,6 +139,19 @@ def test_a_manual_kick_lists_only_for_a_scam_or_an_ad(app):
     say(app, "demo", "/kick 太吵了", owner, 3, mentions=(rude,))
     assert any(isinstance(a, Kick) for a in say(app, "demo", "/confirm", owner, 4).actions)
     assert blocklist.entry(app.store, rude) is None
+    talker = app.settings.groups["demo"].members[2].id  # no strike, but the owner says what it was
+    say(app, "demo", "/kick 诈骗，骗人转账", owner, 5, mentions=(talker,))
+    say(app, "demo", "/confirm", owner, 6)
+    assert blocklist.entry(app.store, talker)["reason"] == "scam"
+
+
+def test_an_owner_kicking_an_imported_contact_makes_the_entry_their_own(app):
+    """Imported, the contact raises a case on their first message; the owner's kick makes the entry
+    this operator's (so auto_kick applies to it elsewhere), keeping the imported reason and evidence."""
+    blocklist.add(app.store, SCAMMER, "scam", ["x1"], "", "import:theirs.json", "import", T0)
+    list_by_case(app)
+    entry = blocklist.entry(app.store, SCAMMER)
+    assert (entry["source"], entry["group_id"], entry["reason"], entry["evidence"]) == ("case", "demo", "scam", ["x1"])
 
 
 def test_the_digest_counts_the_blocklist(app):

@@ -28,7 +28,11 @@ def after_case(store, case, decider_id: str, now: datetime) -> bool:
     report = reports.of_case(store, case["id"])
     if report is not None and report["message_id"]:
         evidence.append(report["message_id"])
-    return state.add(store, case["member_id"], case["kind"], evidence, case["group_id"], decider_id, "case", now)
+    reason = case["kind"]
+    if reason == "blocklist":  # a listed contact's case here: the listing's own reason, now this operator's
+        known = state.entry(store, case["member_id"])
+        reason, evidence = (known["reason"], known["evidence"]) if known else (reason, evidence)
+    return state.add(store, case["member_id"], reason, evidence, case["group_id"], decider_id, "case", now)
 
 
 def after_kick(store, group_id: str, member_id: str, words: str, decider_id: str, now: datetime) -> bool:
