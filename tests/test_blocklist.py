@@ -189,6 +189,7 @@ def cli(tmp_path, settings):
 def test_cli_lists_exports_imports_and_removes(cli, settings, tmp_path):
     from agent.store import Store
 
+    assert "empty" in cli("list").output and not settings.db_path.exists()  # reading makes no state
     store = Store(settings.store_url)
     blocklist.add(store, SCAMMER, "ad", ["m1", "m2"], "demo", "wxid_demo_owner_zhou", "case", T0)
     store.close()

@@ -25,23 +25,31 @@ ConfigOpt = typer.Option(Path("config"), "--config", help="Folder holding settin
 FORMAT = 1
 
 
-def _store(config: Path):
+def _store(config: Path, create: bool = False):
+    """The state, or None when there is none yet and `create` is not asked (reading makes no file)."""
     from agent.store import Store
 
-    return Store(settings_or_exit(config).store_url)
+    settings = settings_or_exit(config)
+    return Store(settings.store_url) if create or settings.has_state else None
+
+
+def _entries(config: Path) -> list[dict]:
+    from agent.state import blocklist
+
+    store = _store(config)
+    if store is None:
+        return []
+    try:
+        return blocklist.entries(store)
+    finally:
+        store.close()
 
 
 @blocklist_app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="One JSON object, as export writes."),
           config: Path = ConfigOpt) -> None:
     """Every listed contact id: why, from which group, by whom, when."""
-    from agent.state import blocklist
-
-    store = _store(config)
-    try:
-        rows = blocklist.entries(store)
-    finally:
-        store.close()
+    rows = _entries(config)
     if as_json:
         print(json.dumps(_document(rows), ensure_ascii=False))
         return
@@ -63,9 +71,10 @@ def remove(contact_id: str = typer.Argument(..., help="The contact id (wxid_…)
 
     store = _store(config)
     try:
-        gone = blocklist.remove(store, contact_id)
+        gone = store is not None and blocklist.remove(store, contact_id)
     finally:
-        store.close()
+        if store is not None:
+            store.close()
     if not gone:
         err.print(f"{contact_id} is not on the blocklist.")
         raise typer.Exit(1)
@@ -76,13 +85,7 @@ def remove(contact_id: str = typer.Argument(..., help="The contact id (wxid_…)
 def export(file: Path = typer.Argument(..., dir_okay=False, help="The JSON file to write."),
            config: Path = ConfigOpt) -> None:
     """Write the list to a JSON file another operator can import."""
-    from agent.state import blocklist
-
-    store = _store(config)
-    try:
-        rows = blocklist.entries(store)
-    finally:
-        store.close()
+    rows = _entries(config)
     file.write_text(json.dumps(_document(rows), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     console.print(f"Wrote {len(rows)} entries to {file}.")
 
@@ -95,7 +98,7 @@ def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="
     from agent.state import blocklist
 
     entries = read(file)
-    store = _store(config)
+    store = _store(config, create=True)
     now = datetime.now(timezone.utc)
     try:
         added = sum(blocklist.add(store, e["contact_id"], e["reason"], e["evidence"], "", f"import:{file.name}",
