@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from chromadb.api.types import EmbeddingFunction
 from agent.kb.chroma import make_kb
 from agent.kb.store import KnowledgeBase
 from agent.analytics.digest import Digest
-from agent.analytics.inbox import Screen
+from agent.gap_screen import Screen, screen_of
 from agent.analytics.recorder import Recorder
 from agent.answering.writer import AnswerWriter
 from agent.blocklist.guard import BlocklistRoute, BlocklistWatch
@@ -41,7 +42,7 @@ from agent.routes.theme import ThemeRoute
 from agent.reports.route import ReportRoute
 from agent.state.reports import purge as purge_reports
 from agent.schedule.scheduler import Scheduler
-from agent.settings import Settings
+from agent.settings import LLMSettings, Settings
 from agent.store import Store
 from agent.theme.judge import ThemeJudge
 
@@ -242,3 +243,15 @@ def build(settings: Settings, *, ephemeral: bool = False, clock: Callable[[], da
                scheduler=Scheduler(settings, store, kb, prompts, llm, budget=budget),
                digest=Digest(settings, store, prompts, screen=screen),
                gap_notes=GapNotes(settings, store, prompts, screen=screen), clock=clock, _tmp=tmp)
+
+
+@contextmanager
+def offline_screen(settings, group_id: str):
+    """A screen on a throwaway index of the group's knowledge as it is on disk now, without a model:
+    `steward report` runs beside a live bot without touching its index or its state."""
+    app = build(settings.model_copy(update={"llm": LLMSettings()}), ephemeral=True)
+    try:
+        app.kb.sync(app.sources(group_id))
+        yield screen_of(app)
+    finally:
+        app.close()

@@ -36,6 +36,12 @@ def group_names_bot(group: GroupConfig) -> bool:
     return group.bot_name != GroupConfig.model_fields["bot_name"].default
 
 
+def groups_under(root: Path) -> list[Path]:
+    """Group folders (with group.yaml and messages.jsonl) directly under `root`, sorted by name."""
+    return sorted(p for p in Path(root).iterdir()
+                  if (p / "group.yaml").is_file() and (p / "messages.jsonl").is_file())
+
+
 def load_group(folder: Path) -> GroupConfig:
     """The eval's group.yaml is a subset of our group config; the bot's name comes from the description."""
     raw = yaml.safe_load((folder / "group.yaml").read_text(encoding="utf-8"))

@@ -51,12 +51,6 @@ def _offtopic() -> Calibration:
 CALIBRATIONS: list[Callable[[], Calibration]] = [_answerability, _offtopic]
 
 
-def groups_under(root: Path) -> list[Path]:
-    """Group folders (with group.yaml and messages.jsonl) directly under `root`, sorted by name."""
-    return sorted(p for p in Path(root).iterdir()
-                  if (p / "group.yaml").is_file() and (p / "messages.jsonl").is_file())
-
-
 def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
     """{'answer': {'accuracy': 0.7}} → {'answer.accuracy': 0.7}: the numeric figures only."""
     out: dict[str, float] = {}
@@ -90,7 +84,7 @@ def _held_out(prepared: dict[str, dict[Path, object]], calibrations: list[Calibr
 
 def run_all(root: Path, settings: Settings, llm_mode: str = "none", holdout_each: bool = False,
             details: list | None = None, progress: Callable[[str], None] = lambda _: None) -> dict:
-    folders = groups_under(root)
+    folders = evaluation.groups_under(root)
     calibrations = [make() for make in CALIBRATIONS] if holdout_each else []
     prepared: dict[str, dict[Path, object]] = {c.name: {} for c in calibrations}
     for c in calibrations:

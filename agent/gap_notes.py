@@ -4,7 +4,7 @@ The bot tells a member it passed their question to the owners only when this is 
 (`gaps.notify_owners: batched`, and the group has owners): `tells_owners` decides both. The note goes
 the way case files go, a Whisper to each owner, at most once per `gaps.batch_minutes`, listing the
 open questions asked since the last note (near-duplicates merged, numbered for /answer). Questions
-nobody was told about are screened (agent.analytics.inbox: what the knowledge answers now, chatter);
+nobody was told about are screened (agent.gap_screen: what the knowledge answers now, chatter);
 the ones a member was told were passed on are all listed. What was last noted is kept in the store, so
 a restart neither repeats a note nor loses a question.
 """
@@ -32,7 +32,7 @@ class GapNotes:
 
     def __init__(self, settings: Settings, store: Store, prompts, screen=None):
         self.settings, self.store, self.prompts = settings, store, prompts
-        self.screen = screen  # agent.analytics.inbox.Screen: leaves out what the knowledge answers now
+        self.screen = screen  # agent.gap_screen.Screen: leaves out what the knowledge answers now
 
     def tick(self, now: datetime) -> list[Action]:
         actions: list[Action] = []

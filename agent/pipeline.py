@@ -29,7 +29,7 @@ from agent.view import MessageView
 
 if TYPE_CHECKING:
     from agent.kb.store import KnowledgeBase
-    from agent.analytics.inbox import Screen
+    from agent.gap_screen import Screen
     from agent.llm.budget import Budget
     from agent.llm.prompts import Prompts
     from agent.llm.provider import LLM

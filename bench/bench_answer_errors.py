@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from agent.eval import _facts_in, sandbox
-from agent.eval_all import groups_under
+from agent.eval import groups_under
 from agent.routes.answer import CONSIDERED as JUDGED  # passages the answer route judges
 from agent.settings import load_settings
 

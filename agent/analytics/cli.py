@@ -103,7 +103,7 @@ def report(
     """Write a self-contained HTML report (charts embedded) for one group. Its open questions leave out
     what the knowledge answers now and chatter."""
     from agent.analytics import report as reports
-    from agent.analytics.inbox import offline_screen
+    from agent.app import offline_screen  # a throwaway app on the knowledge as it is on disk
 
     settings, store, groups = _open(config, group)
     try:

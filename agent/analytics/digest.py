@@ -32,7 +32,7 @@ class Digest:
 
     def __init__(self, settings: Settings, store: Store, prompts, weekday: int = 0, hour: int = 9, screen=None):
         self.settings, self.store, self.prompts = settings, store, prompts
-        self.screen = screen  # agent.analytics.inbox.Screen: the to-do leaves out what the knowledge answers now
+        self.screen = screen  # agent.gap_screen.Screen: the to-do leaves out what the knowledge answers now
         self.weekday, self.hour = weekday, hour  # when a week's digest goes out: the next Monday 09:00 local
         self.out_dir = settings.data_dir / "analytics"
 

@@ -92,7 +92,7 @@ def html(s: Summary, group: GroupConfig, inbox: list[gaps.Gap], generated: datet
 def write(store: Store, group: GroupConfig, out_dir: Path, today: date, days: int = 30,
           generated: datetime | None = None, screen=None) -> Path:
     """Write report-<group>-<today>.html into out_dir for the `days` ending `today`; returns its path.
-    `screen` (agent.analytics.inbox.Screen) leaves out of the open questions what the knowledge answers now."""
+    `screen` (agent.gap_screen.Screen) leaves out of the open questions what the knowledge answers now."""
     since, until = last_days(days, today)
     s = summary(store, group, since, until)
     inbox = gaps.open_gaps(store, group.id)

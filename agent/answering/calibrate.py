@@ -168,7 +168,7 @@ def fit_folders(folders: list[Path], settings: Settings) -> AnswerModel:
 
 
 def main() -> None:
-    from agent.eval_all import groups_under
+    from agent.eval import groups_under
     from agent.settings import load_settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from agent.events import Action, Message, Role, Say
 
 if TYPE_CHECKING:  # types only: the command API must not load the stores, Chroma or a model client
-    from agent.analytics.inbox import Screen
+    from agent.gap_screen import Screen
     from agent.kb.store import KnowledgeBase
     from agent.llm.budget import Budget
     from agent.llm.prompts import Prompts

@@ -1,4 +1,4 @@
-"""The open questions as owners are shown them (the digest, the report, the gap notes): a gap the
+"""The open questions as owners are shown them (/gaps, the digest, the report, the gap notes): a gap the
 knowledge answers now, or that is plain chatter, is not work for an owner.
 
 "Answers now" is the bot's own answerability: the answer route's candidates for the question, the
@@ -9,7 +9,6 @@ by the same judges the bot uses on messages.
 from __future__ import annotations
 
 from collections import deque
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from agent.events import Member, Message
@@ -47,18 +46,3 @@ def screen_of(app) -> Screen:
 
     route = next(r for r in app.pipeline.routes if isinstance(r, AnswerRoute))
     return Screen(app.pipeline.services, route, app.judges)
-
-
-@contextmanager
-def offline_screen(settings, group_id: str):
-    """A screen on a throwaway index of the group's knowledge as it is on disk now, without a model:
-    `steward report` runs beside a live bot without touching its index or its state."""
-    from agent.app import build
-    from agent.settings import LLMSettings
-
-    app = build(settings.model_copy(update={"llm": LLMSettings()}), ephemeral=True)
-    try:
-        app.kb.sync(app.sources(group_id))
-        yield screen_of(app)
-    finally:
-        app.close()
