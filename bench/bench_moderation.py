@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 from agent.eval import load_group
 from agent.moderation import classifier, detectors, flood, text
-from agent.moderation.replay import read_rows, replay, score
+from agent.replay import read_rows, replay, score
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)

@@ -22,7 +22,7 @@ from agent.eval import load_group, to_message
 from agent.llm.prompts import Prompts
 from agent.mentions import MentionParser
 from agent.moderation import feedback
-from agent.moderation.replay import read_rows
+from agent.replay import read_rows
 from agent.pipeline import Context, Services
 from agent.routes.moderation import ModerationRoute
 from agent.settings import Settings

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agent.moderation import classifier  # noqa: E402
-from agent.moderation.moderate import verdicts  # noqa: E402
+from agent.moderate import verdicts  # noqa: E402
 from agent.settings import load_settings  # noqa: E402
 
 HARM = {"ad": "黑产广告", "link": "黑产广告", "scam": "欺诈", "abuse": "谩骂引战"}

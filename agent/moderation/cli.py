@@ -100,7 +100,7 @@ def rules_test(
     With owners' examples (the group's own from the store, or --feedback), also what they changed:
     each example with the messages it moved, before and after."""
     from agent.eval import load_group
-    from agent.moderation.replay import by_article, read_rows, replay, score
+    from agent.replay import by_article, read_rows, replay, score
 
     settings = settings_or_exit(config)
     if group is not None and group not in settings.groups:
@@ -262,7 +262,7 @@ def moderate(
     """Judge each text (stdin or --file) as a plain member's message, with the pipeline's detectors (no LLM)."""
     import sys
 
-    from agent.moderation.moderate import verdicts
+    from agent.moderate import verdicts
 
     settings = settings_or_exit(config)
     if not settings.groups or (group is not None and group not in settings.groups):

@@ -18,7 +18,7 @@ from agent.events import Action, Decision, DecisionKind, Message, Role, Say, Whi
 from agent.moderation import cases, feedback
 from agent.moderation.articles import label
 from agent.moderation.commands import read_dismissal
-from agent.pipeline import Context
+from agent.commands.api import Context
 from agent.state import moderation as state
 from agent.store import Store
 from agent.textnorm import compact
