@@ -86,7 +86,7 @@ class Pipeline:
         self.routes = routes
         # observers (analytics) see every decision, join and leave; optional methods
         # decided(message, decision), joined(group_id, member, ts), left(group_id, member, ts),
-        # recalled(group_id, message_id)
+        # recalled(group_id, message_id), deciding(message, decision) (inside the decision's transaction)
         self.observers = observers or []
         self._recent: dict[str, deque] = {}
         self._window = window
@@ -167,6 +167,7 @@ class Pipeline:
                 view = MessageView(message, group, recent)
                 ctx = Context(group=group, services=self.services, recent=recent, view=view)
                 decision = self._decide(message, ctx)
+                self._notify("deciding", message, decision)  # what it writes (its outbox rows) lands below
                 # seen, decided and recorded in one transaction: a crash before it leaves a redelivery to decide
                 if not store.decided(message.id, message.ts, decision.kind.value):
                     log.info("dropped message %s: another delivery of it was decided first", message.id)

@@ -14,9 +14,10 @@ from agent.events import Action, Kick, Message, Say, SendImage, Whisper
 
 
 class Sender(Protocol):
-    """Carries out one action on the platform. Raises on failure; the Runner logs and moves on."""
+    """Carries out one action on the platform, returning the sent message's id where there is one.
+    Raises on failure; the Runner logs and moves on."""
 
-    async def perform(self, action: Action) -> None: ...
+    async def perform(self, action: Action) -> str | None: ...
 
 
 class Channel(Protocol):

@@ -5,40 +5,53 @@ pool: a slow group never holds up the others, while one worker per group keeps t
 (and the replies to them) in the order they arrived. Sends go through a second per-conversation queue
 with a minimum gap per conversation and per account, because bursts of bot messages are what get a
 WeChat account limited. `drain()` finishes everything queued; it is what a shutdown waits for.
+
+Given the account it sends for, every action goes through the outbox (agent.state.outbox): written
+when decided, marked sent when the puppet confirms, and what a killed process left unsent is sent by
+`resume()` (on login and on every clock tick).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from agent.channels.base import Sender, conversation_of
 from agent.events import Action, Decision, Member, Message
 from agent.pipeline import Pipeline
 from agent.settings import PacingSettings
+from agent.state import outbox
 
 log = logging.getLogger(__name__)
 
 Observer = Callable[[Message, Decision | None], None]
 Work = Callable[[], tuple[Message | None, Decision | None, list[Action]]]
+RESUME_AFTER = timedelta(seconds=5)  # an unsent row younger than this may still be another thread's
 
 
 class Runner:
     """Queues work per group, dispatches it in a bounded thread pool, sends the actions with pacing."""
 
     def __init__(self, pipeline: Pipeline, sender: Sender, pacing: PacingSettings, *, workers: int = 4,
-                 observer: Observer | None = None):
+                 observer: Observer | None = None, account: Callable[[], str | None] | None = None):
         self.pipeline = pipeline
+        self.account = account  # the bot account sending (None: no outbox)
+        if account is not None:
+            pipeline.observers.append(outbox.OutboxRecorder(pipeline.services.store))
+        self.resume_after = RESUME_AFTER
+        self._inflight: set[str] = set()  # outbox keys queued or being sent by this runner
+        self._inflight_lock = threading.Lock()
         self.sender = sender
         self.pacing = pacing
         self.observer = observer
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch")
         self._inbox: dict[str, asyncio.Queue[Work]] = {}
-        self._outbox: dict[str, asyncio.Queue[Action]] = {}
+        self._outbox: dict[str, asyncio.Queue[tuple[Action, str | None]]] = {}
         self._tasks: list[asyncio.Task] = []
         self._pending = 0  # work items and actions not finished yet
         self._idle: asyncio.Event | None = None
@@ -63,7 +76,15 @@ class Runner:
     def clock(self, job: Callable[[], list[Action]]) -> None:
         """Time-driven work (scheduled posts, digests): run in the pool, one at a time, and its
         actions sent with the same pacing as replies."""
+        self.resume()
         self._enqueue("clock", lambda: (None, None, job()))
+
+    def resume(self) -> None:
+        """Send what this account decided and never saw confirmed (a killed process's replies and posts)."""
+        if self.account is not None:
+            store = self.pipeline.services.store
+            self._enqueue("outbox", lambda: (None, None, outbox.resumable(
+                store, datetime.now(timezone.utc) - self.resume_after)))
 
     def notify(self, actions: list[Action]) -> None:
         """Messages the channel itself sends (a room report to the owners), paced like replies."""
@@ -101,12 +122,35 @@ class Runner:
         return self._pending
 
     # ---- workers ----
+    def _run(self, work: Work) -> tuple[Message | None, Decision | None, list[tuple[Action, str | None]]]:
+        """Do the work (on a pool thread) as this account, and pair each action with its outbox key."""
+        if self.account is None:
+            message, decision, actions = work()
+            return message, decision, [(a, None) for a in actions]
+        with outbox.sending_as(self.account(), self._claim) as written:
+            message, decision, actions = work()
+        keys = {id(action): key for key, action in written}
+        paired = [(a, keys.get(id(a))) for a in actions]
+        self._release(*({key for key, _ in written} - {key for _, key in paired}))  # a dropped decision
+        return message, decision, paired
+
+    def _claim(self, key: str) -> bool:
+        with self._inflight_lock:
+            if key in self._inflight:
+                return False
+            self._inflight.add(key)
+            return True
+
+    def _release(self, *keys: str) -> None:
+        with self._inflight_lock:
+            self._inflight.difference_update(keys)
+
     async def _work_loop(self, queue: asyncio.Queue[Work]) -> None:
         loop = asyncio.get_running_loop()
         while True:
             work = await queue.get()
             try:
-                message, decision, actions = await loop.run_in_executor(self._pool, work)
+                message, decision, actions = await loop.run_in_executor(self._pool, self._run, work)
             except Exception:  # a pipeline bug must not stop this group's worker
                 log.exception("the pipeline failed; the message is skipped")
                 self._end()
@@ -116,38 +160,54 @@ class Runner:
                     self.observer(message, decision)
                 except Exception:
                     log.exception("decision observer failed")
-            for action in actions:
-                self._send_later(action)
+            for action, key in actions:
+                self._send_later(action, key)
             self._end()
 
-    def _send_later(self, action: Action) -> None:
+    def _send_later(self, action: Action, key: str | None = None) -> None:
         key = conversation_of(action)
         self._begin()
         queue = self._outbox.get(key)
         if queue is None:
             queue = self._outbox[key] = asyncio.Queue()
             self._tasks.append(asyncio.create_task(self._send_loop(key, queue), name=f"send:{key}"))
-        queue.put_nowait(action)
+        queue.put_nowait((action, key))
 
-    async def _send_loop(self, key: str, queue: asyncio.Queue[Action]) -> None:
+    async def _send_loop(self, key: str, queue: asyncio.Queue[tuple[Action, str | None]]) -> None:
         if self._account_lock is None:
             self._account_lock = asyncio.Lock()
         while True:
-            action = await queue.get()
+            action, row = await queue.get()
             try:
                 # wait out this conversation's gap first, so a busy group does not hold the account lock
                 await _sleep_until(self._last_sent.get(key, float("-inf")) + self.pacing.group_gap_s)
                 async with self._account_lock:
                     await _sleep_until(self._last_account + self.pacing.account_gap_s)
+                    sent_id, failed = None, False
                     try:
-                        await self.sender.perform(action)
+                        sent_id = await self.sender.perform(action)
                         self.sent += 1
                     except Exception as exc:
                         self.failed += 1
+                        failed = True
                         log.error("could not carry out %s in %s: %s", type(action).__name__, key, exc)
                     self._last_account = self._last_sent[key] = time.monotonic()
+                if row is not None:
+                    await self._mark(row, sent_id if isinstance(sent_id, str) else None, failed)
             finally:
                 self._end()
+
+    async def _mark(self, row: str, sent_id: str | None, failed: bool) -> None:
+        """The outbox row of a carried-out action: sent (with the puppet's message id) or failed."""
+        store = self.pipeline.services.store
+        now = datetime.now(timezone.utc)
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                self._pool, lambda: outbox.done(store, row, now, sent_id, failed=failed))
+        except Exception:  # the row stays decided: a restart sends it again
+            log.exception("could not mark outbox row %s", row)
+        finally:
+            self._release(row)
 
     # ---- shutdown ----
     async def drain(self, timeout: float | None = None) -> bool:

@@ -76,7 +76,8 @@ class WechatyChannel:
         wechaty_compat.prepare(settings.data_dir / "wechaty")
         self.settings = settings
         self.groups: dict[str, GroupConfig] = dict(settings.groups)
-        self.runner = Runner(pipeline, self, settings.pacing, workers=workers, observer=observer)
+        self.runner = Runner(pipeline, self, settings.pacing, workers=workers, observer=observer,
+                             account=lambda: self.self_id)
         self.backoff = backoff
         self.probe_s = probe_s
         self.send_timeout_s = send_timeout_s
@@ -236,6 +237,7 @@ class WechatyChannel:
                             for g in self.groups.values()) or "no groups"
         log.info("logged in as %s (%s); managing %s", self.convert.self_name or "?", self.self_id, managed)
         self._ready.set()
+        self.runner.resume()  # what this account decided before a crash and never sent
 
     async def wait_logged_in(self) -> None:
         """Until the account is logged in and the configured groups' rooms have been looked up."""
@@ -327,14 +329,14 @@ class WechatyChannel:
         return submit
 
     # ---- Action -> wechaty ---------------------------------------------------------------------------
-    async def perform(self, action: Action) -> None:
-        """Carry out one action; after a dropped connection, wait for the next session and retry once."""
+    async def perform(self, action: Action) -> str | None:
+        """Carry out one action (the sent message's id); after a dropped connection, wait for the next
+        session and retry once."""
         for attempt in (1, 2):
             await asyncio.wait_for(self._online.wait(), self.send_timeout_s)
             try:
-                await asyncio.wait_for(wechaty_actions.perform(self._bot, action, self.rooms.room_id),
-                                       self.send_timeout_s)
-                return
+                return await asyncio.wait_for(wechaty_actions.perform(self._bot, action, self.rooms.room_id),
+                                              self.send_timeout_s)
             except (OSError, ConnectionError, asyncio.TimeoutError, wechaty_actions.stream_errors()) as exc:
                 if attempt == 2:
                     raise

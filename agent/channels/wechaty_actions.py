@@ -19,30 +19,34 @@ def stream_errors() -> tuple[type[BaseException], ...]:
     return (GRPCError, StreamTerminatedError)
 
 
-async def perform(bot: Any, action: Action, room_id: Callable[[str], str]) -> None:
-    """One action on the logged-in account; `room_id` gives a group's bound room."""
+async def perform(bot: Any, action: Action, room_id: Callable[[str], str]) -> str | None:
+    """One action on the logged-in account; `room_id` gives a group's bound room. Returns the id of
+    the message sent, where the puppet gives one (the outbox keeps it)."""
     from wechaty_puppet import FileBox
 
     if isinstance(action, Say):
         room = bot.Room.load(room_id(action.group_id))
         mentions = [c for c in action.mentions if await _mentionable(bot, c)]
-        await room.say(action.text, mention_ids=mentions or None)
+        return _id(await room.say(action.text, mention_ids=mentions or None))
     elif isinstance(action, Whisper):
         contact = bot.Contact.load(action.contact_id)
         await contact.ready()
-        await contact.say(action.text)
+        return _id(await contact.say(action.text))
     elif isinstance(action, SendImage):
         box = FileBox.from_file(action.path)
         if action.group_id:
-            await bot.Room.load(room_id(action.group_id)).say(box)
-        else:
-            await bot.Contact.load(action.contact_id).say(box)
+            return _id(await bot.Room.load(room_id(action.group_id)).say(box))
+        return _id(await bot.Contact.load(action.contact_id).say(box))
     elif isinstance(action, Kick):
         room = bot.Room.load(room_id(action.group_id))
         await room.delete(bot.Contact.load(action.contact_id))
         log.info("removed %s from %s", action.contact_id, action.group_id)
-    else:
-        raise TypeError(f"unknown action {action!r}")
+        return None
+    raise TypeError(f"unknown action {action!r}")
+
+
+def _id(sent: Any) -> str | None:
+    return getattr(sent, "message_id", None)
 
 
 async def _mentionable(bot: Any, contact_id: str) -> bool:

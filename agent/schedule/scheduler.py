@@ -116,8 +116,9 @@ class Scheduler:
                 continue
             if now < nominal or (sent and now < max(sent) + self.group_gap) or slots.quiet(where, now):
                 break  # one group per gap: the next target waits for a later tick
-            if self.drafts.claim(draft, target, "sent", now):
-                actions.append(Say(target, draft.text))
+            post = Say(target, draft.text)
+            if self.drafts.claim(draft, target, "sent", now, send=post):
+                actions.append(post)
             break
         done = self.drafts.posts(draft.id)
         if len(done) == len(draft.targets):

@@ -15,6 +15,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from agent.events import Action
+from agent.state import outbox
 from agent.state.store import Store
 from agent.state.tables import drafts as d, posts as p
 
@@ -106,10 +108,10 @@ class ScheduleStore:
         """target group id → its post row (sent or missed) for this draft."""
         return {r["group_id"]: r for r in self.store.rows(sa.select(p).where(p.c.draft_id == draft_id))}
 
-    def claim(self, draft: Draft, group_id: str, status: str, now: datetime) -> bool:
+    def claim(self, draft: Draft, group_id: str, status: str, now: datetime, send: Action | None = None) -> bool:
         """Record the post to `group_id` before it is sent; False if it already was, or the draft is
-        no longer approved. At most once: a crash between this and the send loses the post rather
-        than doubling it, because a doubled broadcast is the worse failure for an owner."""
+        no longer approved. `send`, the post itself, goes into the outbox in the same transaction, so a
+        crash between this and the send has the restarted runner send it (agent.state.outbox), once."""
         approved = sa.select(d.c.status).where(d.c.id == draft.id)
         if self.store.dialect == "postgresql":
             approved = approved.with_for_update()  # a skip racing the claim waits for it, or wins first
@@ -118,4 +120,8 @@ class ScheduleStore:
                 return False
             claim = self.store.insert(p).values(group_id=group_id, draft_id=draft.id, slot=draft.slot, status=status,
                                                 ts=now).on_conflict_do_nothing().returning(p.c.draft_id)
-            return conn.execute(claim).scalar() is not None
+            if conn.execute(claim).scalar() is None:
+                return False
+            if send is not None:
+                outbox.add(self.store, conn, outbox.key_of_post(draft.id, group_id), send, now)
+            return True

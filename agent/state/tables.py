@@ -236,3 +236,18 @@ probation_events = sa.Table(
     sa.Column("ts", Moment, nullable=False),
     sa.Index("ix_probation_events_group", "group_id", "ts"),
 )
+
+# ---- the outbox: each action decided to be sent, until the puppet confirms it (agent.state.outbox) ----
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("key", sa.String, primary_key=True),  # msg:<message id>:<n> or post:<draft id>:<group id>
+    sa.Column("account", sa.String, nullable=False),  # the bot account that is to send it
+    sa.Column("conversation", sa.String, nullable=False),  # group id, or dm:<contact id>
+    sa.Column("action", sa.Text, nullable=False),  # the action as JSON (its kind and fields)
+    sa.Column("status", sa.String, sa.CheckConstraint("status IN ('decided', 'sent', 'failed')",
+                                                      name="ck_outbox_status"), nullable=False),
+    sa.Column("message_id", sa.String),  # what the puppet returned for the sent message
+    sa.Column("created", Moment, nullable=False),
+    sa.Column("sent_ts", Moment),
+    sa.Index("ix_outbox_account", "account", "status", "created"),
+)
