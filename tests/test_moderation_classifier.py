@@ -73,9 +73,41 @@ def test_a_nickname_for_qq_or_telegram_reads_as_a_word_of_that_channel(seed):
 
 def test_the_generator_draws_on_every_data_file():
     data = synthetic.templates()
-    assert len(synthetic.DATA) == 4 and all(path.exists() for path in synthetic.DATA)
+    assert len(synthetic.DATA) == 5 and all(path.exists() for path in synthetic.DATA)
     assert all(isinstance(x, str) for section in data.values() for items in section.values() for x in items)
-    assert {"lead_zh", "gamble_zh", "insult2_zh", "site"} <= set(data["slots"])
+    assert {"lead_zh", "gamble_zh", "insult2_zh", "site", "gig2_zh", "insult3_zh"} <= set(data["slots"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_homophone_swap_keeps_the_syllables_the_model_reads(seed):
+    import random
+
+    from agent.textnorm import lexicon
+
+    plain = "招人代发视频一单一结私我"
+    swapped = synthetic.homophones(plain, random.Random(seed))
+    reading = lexicon.readings()
+    assert len(swapped) == len(plain) and [reading[c] for c in swapped] == [reading[c] for c in plain]
+
+
+def test_homophone_swaps_happen_and_stay_among_common_characters():
+    import random
+
+    plain = "招人代发视频一单一结私我" * 4
+    swapped = synthetic.homophones(plain, random.Random(0))
+    assert swapped != plain
+    template_chars = {c for path in synthetic.DATA for c in path.read_text(encoding="utf-8")}
+    assert set(swapped) <= template_chars
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_decoration_leaves_the_message_readable_in_the_normalised_view(seed):
+    import random
+
+    from agent.textnorm import compact
+
+    plain = "看片加微信abc123"
+    assert compact(plain) in compact(synthetic.decorate(plain, random.Random(seed)))
 
 
 @pytest.mark.e2e

@@ -4,13 +4,17 @@ There is no public labelled WeChat-group data, so group-shaped examples are gene
 slot fillers (products, services, handles, places, bot names…) wrapped in chatty openers, then, for
 violations, disguised by the evasions spammers use (full-width and spaced letters, zero-width and emoji
 between characters, traditional characters, lookalike letters, Chinese numerals, keycap or circled
-digits and separators inside numbers, homophones for 微信/QQ/飞机, 点 for a dot). The data files:
+digits and separators inside numbers, homophones for 微信/QQ/飞机 and for any character, 点 for a
+dot, stray runic marks and ids stuck to the message). The data files:
 synthetic.yaml (group-chat basics of every kind), synthetic_market.yaml (black-market ads and frauds by
 trade: accounts, invoices, loans, gambling, porn, crypto, fake customer service, impersonation, phishing,
-杀猪盘 …), synthetic_hostile.yaml (abuse and injection, zh/en/de) and synthetic_chatter.yaml (everyday
-negatives in many topics, short and long, money and scam talk included). Normalisation undoes most evasions at run time; the
-model also sees them raw so it does not depend on normalisation being perfect. Neutral evasions
-(traditional, full-width) are applied to some negatives too, so the disguise itself is not the label.
+杀猪盘 …), synthetic_hostile.yaml (abuse and injection, zh/en/de), synthetic_chatter.yaml (everyday
+negatives in many topics, short and long, money and scam talk included) and synthetic_street.yaml
+(short comment-section and IM posts: side-gig recruiting, adult and gambling lures with an id,
+easy-money bait, colloquial insults and sarcasm, and the short, numeric chatter they hide among).
+Normalisation undoes most evasions at run time; the model also sees them raw so it does not depend on
+normalisation being perfect. Neutral evasions (traditional, full-width, stray marks) are applied to
+some negatives too, so the disguise itself is not the label.
 Everything is drawn from one seeded random.Random: the same seed gives the same corpus.
 """
 from __future__ import annotations
@@ -23,7 +27,9 @@ from typing import Callable
 
 import yaml
 
-DATA = tuple(Path(__file__).with_name(f"synthetic{part}.yaml") for part in ("", "_market", "_hostile", "_chatter"))
+from agent.textnorm import lexicon
+
+DATA = tuple(Path(__file__).with_name(f"synthetic{part}.yaml") for part in ("", "_market", "_hostile", "_chatter", "_street"))
 _SLOT = re.compile(r"\{(\w+)\}")
 _FULL = {c: chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}
 _LOOKALIKE = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "k": "κ", "v": "ν"}
@@ -36,6 +42,7 @@ _CONTACT_WORD = re.compile(r"微信|加v|加vx|加wx|vx|wx|qq|私聊|私我|联�
 _KEYCAP = {d: d + "\ufe0f\u20e3" for d in "0123456789"}
 _CIRCLED = {d: chr(0x2460 + int(d) - 1) if d != "0" else "⓪" for d in "0123456789"}
 _SPLIT_MARKS = (" ", "-", ".", "、", "/", "_", "～")
+_DECOR = ("ᚰ", "ᚠ", "ᛀ", "▓", "◐", "➽", "☎", "✪", "ª", "░")
 
 
 @lru_cache(maxsize=1)
@@ -138,6 +145,33 @@ def letters_apart(text: str, rng: random.Random) -> str:
     return re.sub(r"[\u4e00-\u9fff]{2,}", lambda m: mark.join(m.group(0)), text)
 
 
+def homophones(text: str, rng: random.Random) -> str:
+    """Some Chinese characters swapped for others of the same sound (一单 → 一箪): a word list misses
+    them; the syllables the model reads do not."""
+    same = _same_sound()
+    return "".join(rng.choice(same[c]) if c in same and rng.random() < 0.25 else c for c in text)
+
+
+def decorate(text: str, rng: random.Random) -> str:
+    """Stray marks and an id stuck to the message, as IM spam carries them to defeat exact-match
+    filters: runic or box-drawing marks, a byte-order mark, a letters-and-digits tag."""
+    mark = rng.choice(_DECOR) * rng.choice((1, 1, 2))
+    tag = "".join(rng.choice("ABCDEFGHKMNPQRSTUWXYZ") for _ in range(rng.randint(2, 3))) + str(rng.randint(100, 99999))
+    return rng.choice((f"{text}{mark}", f"{mark}{text}", f"{tag}{mark} {text}", f"{text} {tag}", f"\ufeff{text}"))
+
+
+@lru_cache(maxsize=1)
+def _same_sound() -> dict[str, list[str]]:
+    """Each character of the templates → the other template characters read the same (common ones,
+    so a swap stays plausible)."""
+    reading = lexicon.readings()
+    pool = sorted({c for path in DATA for c in path.read_text(encoding="utf-8") if c in reading})
+    groups: dict[str, list[str]] = {}
+    for c in pool:
+        groups.setdefault(reading[c], []).append(c)
+    return {c: [o for o in groups[reading[c]] if o != c] for c in pool if len(groups[reading[c]]) > 1}
+
+
 @lru_cache(maxsize=1)
 def _s2t():
     import opencc
@@ -147,8 +181,8 @@ def _s2t():
 
 EVASIONS: tuple[Callable[[str, random.Random], str], ...] = (
     fullwidth, spaced, zero_width, fillers, traditional, lookalike, numerals, wechat_word, dotted, im_words, keycaps,
-    circled, split_digits, sprinkle, letters_apart)
-NEUTRAL = (fullwidth, traditional, zero_width, sprinkle)
+    circled, split_digits, sprinkle, letters_apart, homophones, decorate)
+NEUTRAL = (fullwidth, traditional, zero_width, sprinkle, decorate)
 
 
 CROP = 0.2  # share of zh violations cut to a fragment: real posts are often a few words of the pitch

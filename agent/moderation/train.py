@@ -12,9 +12,10 @@ Inputs (shared/datasets/train, see its README; nothing from the evaluation sets 
 - synthetic.py's WeChat-group text in zh and en (violations with evasions, everyday chatter).
 Two models are fitted on the same 90 % (see classifier.py): the n-gram model on every row, the
 embedding model on a seeded sample of up to EMBED_PER_CLASS rows per class (embedding is the costly
-step of a rebuild). A seeded 10 % of the mix is held out to pick each class's threshold on the blended
-probabilities (the lowest reaching 0.9 precision there; up to EMBED_HELD of those rows are embedded);
-the same seed and inputs give the same weights, so the shipped file can be rebuilt.
+step of a rebuild: the cap only thins the largest class, the harmless one). A seeded 10 % of the mix
+is held out to pick each class's threshold on the blended probabilities (the lowest reaching 0.9
+precision there with few false alarms on its harmless rows; up to EMBED_HELD of those rows are
+embedded); the same seed and inputs give the same weights, so the shipped file can be rebuilt.
 """
 from __future__ import annotations
 
@@ -33,11 +34,12 @@ from agent.moderation.classifier import BITS, CLASSES, DENSE, Model
 
 SEED = 13
 TARGET_PRECISION = 0.9
-# per class, of held-out harmless rows: promotion and injection verdicts stay rare on ordinary chat. Not
-# abuse: its harmless neighbours in training are COLD's safe comments on the very topics abuse is about
-# (race, region, gender), a boundary the precision target already measures.
-MAX_FALSE_ALARM = {"ad": 0.005, "scam": 0.005, "injection": 0.005}
-EMBED_PER_CLASS = 3000
+# per class, of held-out harmless rows: promotion and injection verdicts stay rare on ordinary chat
+# (promotion and scam rarer still: everyday chat names products, prices and money far more often than
+# it re-instructs a bot). Not abuse: its harmless neighbours in training are COLD's safe comments on
+# the very topics abuse is about (race, region, gender), a boundary the precision target already measures.
+MAX_FALSE_ALARM = {"ad": 0.003, "scam": 0.003, "injection": 0.005}
+EMBED_PER_CLASS = 20000
 EMBED_HELD = 4000
 _OPENING = re.compile(r"^([^？?。]{6,}[？?。])(?=.*(输出|复述|回答|说))")
 _HIJACK = re.compile(r"忽略|无视|不要回答|复述|输出|指令")
@@ -53,8 +55,8 @@ class Caps:
     sms: int = 4000
     hijack: int = 2500
     deepset: int = 1000
-    synthetic_per_kind: int = 3000
-    synthetic_none: int = 9000
+    synthetic_per_kind: int = 6000
+    synthetic_none: int = 18000
 
     @classmethod
     def small(cls) -> "Caps":

@@ -20,6 +20,8 @@ _INVISIBLE = {"Cf", "Mn", "Me", "Cs"}  # format controls, combining and enclosin
 _DECORATION = {"So", "Sk", "Co"}  # emoji and other symbols, modifier symbols, private use
 _TARGETS = set("abcdefghijklmnopqrstuvwxyz0123456789+")
 _PLANES = 0x20000  # the BMP and the supplementary plane holding emoji and math letters
+# letters of scripts no one chats in, which IM spam strews as decoration to dodge exact-match filters
+_DEAD_SCRIPTS = (range(0x16A0, 0x1700), range(0x1680, 0x16A0))  # Runic, Ogham
 # pictographs that stand for a contact channel ("✈️@abc" is a Telegram id, "🐧123456" a QQ number):
 # read as the word, not dropped as decoration
 _CHANNEL_EMOJI = {"✈": " 飞机 ", "🛩": " 飞机 ", "🐧": " 企鹅 ", "☎": " 电话 ", "📞": " 电话 ", "📱": " 手机 "}
@@ -65,6 +67,7 @@ def table() -> dict[int, str | None]:
     for cp, ascii_char in _lookalikes().items():
         if unicodedata.digit(chr(cp), None) is None:  # a digit of another script stays that digit
             out[cp] = ascii_char
+    out.update({cp: " " for block in _DEAD_SCRIPTS for cp in block})
     out[ord("^")] = out[ord("`")] = " "  # ASCII modifier symbols used as spacers
     out.update({ord(emoji): word for emoji, word in _CHANNEL_EMOJI.items()})
     return out
