@@ -18,7 +18,7 @@ async def serve(channel, built) -> None:
     stop = asyncio.Event()
     undo = stop_on_signals(stop)
     background = [
-        asyncio.create_task(_clock(channel.runner, built, stop)),
+        asyncio.create_task(_clock(channel, built, stop)),
         asyncio.create_task(watch_knowledge(built.kb, built.settings.kb.knowledge_dir, built.sources, stop)),
     ]
     try:
@@ -29,8 +29,14 @@ async def serve(channel, built) -> None:
         undo()
 
 
-async def _clock(runner, built, stop: asyncio.Event) -> None:
+async def _clock(channel, built, stop: asyncio.Event) -> None:
+    """Every TICK_S from the account's login on: a post claimed before the login has no account to
+    be written in the outbox for, so a kill (or a login slower than the send timeout) would lose it."""
+    waits = [asyncio.create_task(channel.wait_logged_in()), asyncio.create_task(stop.wait())]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in waits:
+        task.cancel()
     while not stop.is_set():
-        runner.clock(lambda: built.tick(datetime.now().astimezone()))
+        channel.runner.clock(lambda: built.tick(datetime.now().astimezone()))
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), TICK_S)
