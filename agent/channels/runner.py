@@ -164,14 +164,15 @@ class Runner:
                 self._send_later(action, key)
             self._end()
 
-    def _send_later(self, action: Action, key: str | None = None) -> None:
-        key = conversation_of(action)
+    def _send_later(self, action: Action, row: str | None = None) -> None:
+        """Queue one action in its conversation, with its outbox row (None: not tracked)."""
+        conversation = conversation_of(action)
         self._begin()
-        queue = self._outbox.get(key)
+        queue = self._outbox.get(conversation)
         if queue is None:
-            queue = self._outbox[key] = asyncio.Queue()
-            self._tasks.append(asyncio.create_task(self._send_loop(key, queue), name=f"send:{key}"))
-        queue.put_nowait((action, key))
+            queue = self._outbox[conversation] = asyncio.Queue()
+            self._tasks.append(asyncio.create_task(self._send_loop(conversation, queue), name=f"send:{conversation}"))
+        queue.put_nowait((action, row))
 
     async def _send_loop(self, key: str, queue: asyncio.Queue[tuple[Action, str | None]]) -> None:
         if self._account_lock is None:
