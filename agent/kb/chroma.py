@@ -7,7 +7,6 @@ collections carry its `prefix`, so two deployments can share one server.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import chromadb
@@ -15,11 +14,12 @@ from chromadb.api import ClientAPI
 from chromadb.api.types import EmbeddingFunction
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from agent import patterns
 from agent.kb.embeddings import USEEmbeddingFunction
 from agent.kb.store import KnowledgeBase
 from agent.settings import ChromaSettings, ConfigError, KBSettings, Settings
 
-_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule for collection names
+_NAME = patterns.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule for collection names
 
 
 def quiet() -> chromadb.Settings:
