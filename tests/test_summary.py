@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from agent.llm.prompts import Prompts
-from agent.summary.compose import NARROWEST, Composer, Entry, EntryKind, shorten
+from agent.summary.compose import NARROWEST, Composer, Entry, EntryKind, as_shown, shorten
 from agent.summary.threads import threads
 from agent.summary.transcript import entry_for, first_line
 from tests.conftest import REPO, SHARED_EVAL
@@ -58,6 +58,18 @@ def test_the_cap_holds_and_owners_and_answers_are_kept_when_it_bites():
         assert all(head(e.text) in text for e in entries if e.kind in (EntryKind.ANSWERED, EntryKind.OWNER))
 
 
+def test_a_members_contact_details_and_advertising_name_never_reach_the_summary():
+    entries = [entry(0, "which tent is lighter? ask me on wechat: campking_88 or call 13812345678"),
+               entry(1, "tent poles broke", who="m2"),
+               entry(2, "Is the tent hire open? add V campking_88", EntryKind.OPEN, who="m3"),
+               Entry(T0 + timedelta(minutes=3), "m4", "加V campking_88", "tent pegs anyone", EntryKind.CHAT),
+               entry(4, "Gate code changed, call the ranger on 13812345678", EntryKind.OWNER, who="o1")]
+    text = Composer(PROMPTS, "en", 1200).compose(entries, "09:00", topic_embed)
+    assert "campking" not in text and "加V" not in text
+    assert "Is the tent hire open?" in text and "M1, M2" in text  # the question and the thread are still there
+    assert "call the ranger on 13812345678" in text  # an owner's own words are shown as they were
+
+
 def test_an_empty_window_says_so():
     text = Composer(PROMPTS, "zh", 500).compose([entry(0, "广告", EntryKind.HIDDEN)], "昨天")
     assert "没有新消息" in text and "广告" not in text
@@ -89,10 +101,13 @@ def test_every_eval_day_summary_covers_answers_and_owners_quotes_no_violation(gr
         todays = list(todays)
         text = composer.compose(todays, str(day), embed)
         assert len(text) <= CAP, (day, len(text))
+        shown = [e.text for e in todays if e.kind is not EntryKind.HIDDEN]
         for e in todays:
-            if e.kind in (EntryKind.ANSWERED, EntryKind.OWNER):
-                assert head(e.text) in text, (day, e.text)
-            if e.kind is EntryKind.HIDDEN and len(head(e.text)) >= 6:
+            if e.kind in (EntryKind.ANSWERED, EntryKind.OWNER):  # as quoted: masked, one line
+                assert head(as_shown(e, "").text) in text, (day, e.text)
+            # a violation's opening words may also open a line that is shown (an owner announcing the
+            # very market day an ad hijacks): only a head no shown line contains proves a quote
+            if e.kind is EntryKind.HIDDEN and len(head(e.text)) >= 6 and not any(head(e.text) in s for s in shown):
                 assert head(e.text) not in text, (day, e.text)
 
 

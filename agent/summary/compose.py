@@ -4,14 +4,17 @@ questions, scheduled posts that went out and the main threads, fitted under a le
 What an owner said and what the bot answered are the summary's reason to exist, so they are fitted
 first and trimmed last; threads and open questions give way when the window was busy. Hidden entries
 (violations, recalled messages) are never quoted: they are not even handed to the thread finder.
+Members' words and names are quoted as any bot post quotes them (agent.quoting): a summary must not
+carry a spammer's number or link to everyone who asks what they missed.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from agent import quoting
 from agent.summary.threads import Embed, threads
 
 THREADS_SHOWN = 3
@@ -56,8 +59,17 @@ class _Parts:
     prose: str | None = None  # the threads told by the model, in place of their lines
 
 
-def _parts(entries: Sequence[Entry], embed: Embed | None) -> _Parts:
-    shown = [e for e in entries if e.kind is not EntryKind.HIDDEN]
+def as_shown(e: Entry, fallback: str) -> Entry:
+    """A member's entry as a bot post may show it: masked, one line, a neutral name for one that
+    advertises. Owners' words and the bot's own posts are shown as they were."""
+    if e.kind in (EntryKind.OWNER, EntryKind.POST):
+        return e
+    text = quoting.mask(quoting.inline(e.text[:quoting.SOURCE_LIMIT]))
+    return replace(e, text=text, sender_name=quoting.display_name(e.sender_name, fallback))
+
+
+def _parts(entries: Sequence[Entry], embed: Embed | None, fallback: str) -> _Parts:
+    shown = [as_shown(e, fallback) for e in entries if e.kind is not EntryKind.HIDDEN]
     chat = [e for e in shown if e.kind is EntryKind.CHAT]
     found = []
     for t in threads([e.text for e in chat], embed)[:THREADS_SHOWN]:
@@ -108,7 +120,7 @@ class Composer:
         `narrate` (the model, if one is configured) may tell the threads in prose; None keeps their lines."""
         if not any(e.kind is not EntryKind.HIDDEN for e in entries):
             return self._say("empty", since=since)
-        p = _parts(entries, embed)
+        p = _parts(entries, embed, self.prompts.render("name_fallback", self.lang).strip())
         if narrate is not None and p.threads:
             p.prose = narrate(self._thread_lines(p, WIDEST))
         total = len(entries)
