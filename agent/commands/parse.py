@@ -20,6 +20,10 @@ _LEAD = patterns.compile(r"[：:\n]")  # what a command says before its payload 
 # the argument each natural intent takes from the slots; schedule and mute intents read the whole phrase
 _TEXT_FROM_REST = frozenset({"kb_add", "kb_search", "broadcast", "warn"})
 _TEXT_FROM_NUMBER = frozenset({"approve_draft", "reject_draft"})
+# how far a member's question must resemble a catch-up request more than talk to be read as one: a
+# question is the answer route's first, and one that merely mentions the group or what to put in the
+# reply must stay a question. Clear requests ("我错过了什么") clear it by 0.3 and more.
+ASKED_MARGIN = 0.15
 
 
 def _slash(body: str) -> tuple[CommandSpec, str] | None:
@@ -57,7 +61,7 @@ def parse(message: Message, group: GroupConfig | None = None) -> Parsed | None:
     if not message.sender.is_staff and shape(_LEAD.split(body, maxsplit=1)[0]).is_question:
         # a member asking the bot something gets an answer, never a refusal of a command; only a
         # command members ask for in question form (a catch-up) is read from a question
-        parsed = natural(message, group)
+        parsed = natural(message, group, ASKED_MARGIN)
         return parsed if parsed is not None and parsed.spec.asked and parsed.spec.may_run(message.sender.role) else None
     return natural(message, group)
 
@@ -86,10 +90,12 @@ def _fits(intent: str, found: slots.Slots) -> bool:
     return True
 
 
-def natural(message: Message, group: GroupConfig | None) -> Parsed | None:
-    """An addressed message read as a command when it resembles one intent's paraphrases enough."""
+def natural(message: Message, group: GroupConfig | None, margin: float | None = None) -> Parsed | None:
+    """An addressed message read as a command when it resembles one intent's paraphrases enough
+    (and beats talk by at least `margin`, where the caller asks for more than the fitted margin)."""
     read, found = reading(message, group)
-    if read.intent == bank.NONE or not read.is_command(*bank.fitted()):
+    threshold, fitted_margin = bank.fitted()
+    if read.intent == bank.NONE or not read.is_command(threshold, max(fitted_margin, margin or fitted_margin)):
         return None
     intent = read.intent
     if intent in _TEXT_FROM_REST:
