@@ -131,8 +131,9 @@ def run(folder: Path | str, settings: Settings, llm_mode: str = "none", details:
         metrics = _replay_messages(app, group, folder / "messages.jsonl", details)
         metrics["llm"] = app.llm_name
         usage = app.usage()
-    metrics["commands"] = _replay_commands(folder, settings, llm_mode, details)
-    metrics["llm_calls"], metrics["llm_tokens"] = usage["calls"], usage["tokens"]
+    metrics["commands"], commands_usage = _replay_commands(folder, settings, llm_mode, details)
+    metrics["llm_calls"] = usage["calls"] + commands_usage["calls"]
+    metrics["llm_tokens"] = usage["tokens"] + commands_usage["tokens"]
     return metrics
 
 
@@ -192,14 +193,14 @@ def _replay_messages(app, group: GroupConfig, path: Path, details: list | None) 
     }
 
 
-def _replay_commands(folder: Path, settings: Settings, llm_mode: str, details: list | None) -> dict:
+def _replay_commands(folder: Path, settings: Settings, llm_mode: str, details: list | None) -> tuple[dict, dict]:
     """Each command runs through the pipeline in a sandbox of its own: a fresh store and the folder's
     knowledge restored before it, so what one command changes (a knowledge entry, a mute, a pending
     confirmation) cannot affect the next. One index serves them all; restoring re-embeds only what a
-    command changed."""
+    command changed. Returns the command metrics and the model usage they cost."""
     path = folder / "commands.jsonl"
     if not path.exists():
-        return {"n": 0, "intent_accuracy": 0.0, "permission_errors": 0}
+        return {"n": 0, "intent_accuracy": 0.0, "permission_errors": 0}, {"calls": 0, "tokens": 0}
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     ok = perm_err = 0
     with sandbox(folder, settings, llm_mode) as (app, group):
@@ -216,4 +217,5 @@ def _replay_commands(folder: Path, settings: Settings, llm_mode: str, details: l
             if details is not None:
                 details.append({"id": row["id"], "expect": row["intent"], "got": intent, "permitted": permitted,
                                 "text": row["text"], "reply": d.reply if d else ""})
-    return {"n": len(rows), "intent_accuracy": _ratio(ok, len(rows)), "permission_errors": perm_err}
+        usage = app.usage()
+    return {"n": len(rows), "intent_accuracy": _ratio(ok, len(rows)), "permission_errors": perm_err}, usage
