@@ -2,11 +2,13 @@
 compare-and-set updates and the time comparisons behave the same on both."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
-from agent.state import analytics, feedback, gaps, moderation
+from agent.state import analytics, feedback, gaps, moderation, tables
 from agent.state.schedule import ScheduleStore
 from agent.store import Store
 from pg import postgres, postgres_url, state_url  # noqa: F401  (fixtures)
@@ -100,4 +102,23 @@ def test_a_swap_lands_for_one_process_only(store, state_url):
         assert store.swap("note:g", None, {"gap": 3, "at": "2025-03-10T12:00:00+08:00"})
         assert store.swap("note:g", {"gap": 3, "at": "2025-03-10T12:00:00+08:00"}, {"gap": 5, "at": "later"})
     finally:
+        other.close()
+
+
+def test_a_claim_in_flight_elsewhere_is_skipped_not_waited_for(postgres_url):
+    """PostgreSQL: while another process holds the draft's row (its claim in flight), a claim here
+    returns at once without posting (SKIP LOCKED); once that process is done, the slot is claimable."""
+    here, other = Store(postgres_url), Store(postgres_url)
+    drafts = ScheduleStore(here)
+    try:
+        made = drafts.add("g", "tip", T0, "小贴士", [], ["g"], "approved", "auto", T0)
+        draft = drafts.get(made)
+        with ThreadPoolExecutor(1) as pool, other.transaction() as conn:
+            conn.execute(sa.select(tables.drafts.c.id).where(tables.drafts.c.id == made).with_for_update())
+            claimed = pool.submit(drafts.claim, draft, "g", "sent", T0)
+            assert not claimed.result(timeout=10)  # returned, not blocked on the lock
+            assert drafts.posts(made) == {}
+        assert drafts.claim(draft, "g", "sent", T0) and set(drafts.posts(made)) == {"g"}
+    finally:
+        here.close()
         other.close()

@@ -109,12 +109,15 @@ class ScheduleStore:
         return {r["group_id"]: r for r in self.store.rows(sa.select(p).where(p.c.draft_id == draft_id))}
 
     def claim(self, draft: Draft, group_id: str, status: str, now: datetime, send: Action | None = None) -> bool:
-        """Record the post to `group_id` before it is sent; False if it already was, or the draft is
-        no longer approved. `send`, the post itself, goes into the outbox in the same transaction, so a
-        crash between this and the send has the restarted runner send it (agent.state.outbox), once."""
+        """Record the post to `group_id` before it is sent; False if it already was, the draft is no
+        longer approved, or (PostgreSQL) another process is claiming it right now. `send`, the post
+        itself, goes into the outbox in the same transaction, so a crash between this and the send has
+        the restarted runner send it (agent.state.outbox), once."""
         approved = sa.select(d.c.status).where(d.c.id == draft.id)
         if self.store.dialect == "postgresql":
-            approved = approved.with_for_update()  # a skip racing the claim waits for it, or wins first
+            # another process claiming this draft holds its row: skip it rather than queue behind it
+            # (False here; the next tick looks again); an owner's skip waits for the claim, or wins first
+            approved = approved.with_for_update(skip_locked=True)
         with self.store.transaction() as conn:
             if conn.execute(approved).scalar() != "approved":
                 return False
