@@ -1,5 +1,5 @@
-"""A runner that dies between deciding and the puppet's confirmation leaves its reply and its scheduled
-post in the outbox; the restarted process (same account, same database) sends each once, through the
+"""A runner that dies between deciding and the puppet's confirmation leaves its reply, its scheduled
+post and the owners' notice of it in the outbox; the restarted process (same account, same database) sends each once, through the
 real python-wechaty client and the loopback puppet service."""
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from agent.channels.runner import Runner
-from agent.events import Member, Message
+from agent.events import Member, Message, Whisper
 from agent.schedule.store import ScheduleStore
 from agent.state import outbox
 from agent.store import Store
 from agent.testing.puppet import LoopbackPuppet
 from agent.testing.rig import on_loopback
-from test_wechaty_e2e import ALICE, Scripted, group, pipeline_for, settings_for
+from test_wechaty_e2e import ALICE, OWNER, Scripted, group, pipeline_for, settings_for
 
 pytestmark = pytest.mark.e2e
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
@@ -42,13 +42,13 @@ async def _killed_mid_send(settings, db) -> None:
     runner = Runner(pipeline, sender, settings.pacing, account=lambda: "bot")
     runner.message(Message(id="wx-1", group_id="g1", sender=Member(ALICE, "Alice"), text="q 几点开课", ts=NOW))
 
-    def post():
+    def post():  # the post is claimed with its row; the notice to the owner gets one once decided
         say = outbox.Say("g1", draft.text)
-        return [say] if drafts.claim(draft, "g1", "sent", NOW, send=say) else []
+        return [say, Whisper(OWNER, "已发布：周五交稿")] if drafts.claim(draft, "g1", "sent", NOW, send=say) else []
 
     runner.clock(post)
     await asyncio.wait_for(sender.started.wait(), 10)
-    await asyncio.wait_for(_until(lambda: len(outbox.rows(store)) == 2), 10)  # the post is claimed too
+    await asyncio.wait_for(_until(lambda: len(outbox.rows(store)) == 3), 10)  # the post and notice too
     for task in runner._tasks:  # SIGKILL: nothing is drained, nothing marked
         task.cancel()
     await asyncio.gather(*runner._tasks, return_exceptions=True)
@@ -61,26 +61,30 @@ async def _until(predicate) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_a_restart_sends_the_killed_process_s_reply_and_post_once(tmp_path):
+async def test_a_restart_sends_the_killed_process_s_reply_post_and_notice_once(tmp_path):
     g1 = group("g1")
     settings = settings_for(tmp_path, [g1])
     db = tmp_path / "state.db"
     await _killed_mid_send(settings, db)
     store = Store(db)
-    assert sorted(r["key"] for r in outbox.rows(store) if r["status"] == "decided") == [
-        "msg:wx-1:0", outbox.key_of_post(1, "g1")]
+    keys = sorted(r["key"] for r in outbox.rows(store) if r["status"] == "decided")
+    assert [k for k in keys if not k.startswith("once:")] == ["msg:wx-1:0", outbox.key_of_post(1, "g1")]
+    assert len(keys) == 3
 
     async with on_loopback(settings, pipeline_for(settings, Scripted(), store=store),
                            puppet=LoopbackPuppet([g1], bot_id="bot")) as (lb, channel):
         channel.runner.resume_after = timedelta(0)  # the rows were written moments ago, by a dead process
         channel.runner.resume()
-        await lb.wait_for(lambda: len(lb.texts(g1)) == 2)
+        await lb.wait_for(lambda: len(lb.texts(g1)) == 2 and lb.private(OWNER))
         channel.runner.resume()  # sent and marked: nothing is sent again
         channel.runner.clock(lambda: [])
         assert await channel.runner.drain(10)
         texts = sorted(s.text for s in lb.texts(g1))
+        notices = [s.text for s in lb.private(OWNER)]
     assert len(texts) == 2 and texts[0].endswith("答:几点开课") and texts[1] == "本周提示：周五交稿"
+    assert notices == ["已发布：周五交稿"]
     rows = outbox.rows(store, "bot")
-    assert [r["status"] for r in rows] == ["sent", "sent"]
-    assert {lb.messages[r["message_id"]].text.split("答:")[-1] for r in rows} == {"几点开课", "本周提示：周五交稿"}
+    assert [r["status"] for r in rows] == ["sent", "sent", "sent"]
+    assert {lb.messages[r["message_id"]].text.split("答:")[-1] for r in rows} == {
+        "几点开课", "本周提示：周五交稿", "已发布：周五交稿"}
     store.close()

@@ -50,6 +50,9 @@ class Runner:
         self.pacing = pacing
         self.observer = observer
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch")
+        # marks have their own thread: queued behind slow decisions, a sent reply would stay unmarked
+        # longer, and a kill in that window has the restart send it again
+        self._marks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-mark")
         self._inbox: dict[str, asyncio.Queue[Work]] = {}
         self._outbox: dict[str, asyncio.Queue[tuple[Action, str | None]]] = {}
         self._tasks: list[asyncio.Task] = []
@@ -129,6 +132,9 @@ class Runner:
             return message, decision, [(a, None) for a in actions]
         with outbox.sending_as(self.account(), self._claim) as written:
             message, decision, actions = work()
+            tracked = {id(action) for _, action in written}
+            outbox.track(self.pipeline.services.store, [a for a in actions if id(a) not in tracked],
+                         datetime.now(timezone.utc))
         keys = {id(action): key for key, action in written}
         paired = [(a, keys.get(id(a))) for a in actions]
         self._release(*({key for key, _ in written} - {key for _, key in paired}))  # a dropped decision
@@ -204,7 +210,7 @@ class Runner:
         now = datetime.now(timezone.utc)
         try:
             await asyncio.get_running_loop().run_in_executor(
-                self._pool, lambda: outbox.done(store, row, now, sent_id, failed=failed))
+                self._marks, lambda: outbox.done(store, row, now, sent_id, failed=failed))
         except Exception:  # the row stays decided: a restart sends it again
             log.exception("could not mark outbox row %s", row)
         finally:
@@ -234,6 +240,7 @@ class Runner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._marks.shutdown(wait=False, cancel_futures=True)
 
 
 async def _sleep_until(deadline: float) -> None:

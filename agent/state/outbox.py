@@ -2,7 +2,8 @@
 confirms it, so a process killed in between has its restart send it, once.
 
 A row is written in the transaction that decides it: a reply's with the message's decision (held by
-`Store.deciding`, landed by `Store.decided`), a scheduled post's with the post's claim. The runner
+`Store.deciding`, landed by `Store.decided`), a scheduled post's with the post's claim; anything else
+(owners' notices from the clock, welcomes) right after it is decided. The runner
 marks it sent with the message id the puppet returned, and on start (and on every clock tick) sends
 what its account left decided but not sent. Between the puppet's confirmation and the mark there
 is still a moment where a kill sends the action twice; everywhere else it is sent exactly once.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -54,6 +56,14 @@ def hold(store: Store, key: str, action: Action, now: datetime) -> None:
     row = _row(key, action, now)
     if row is not None:
         store.write(o, row)
+
+
+def track(store: Store, actions: list[Action], now: datetime) -> None:
+    """Inside `sending_as`: rows for actions decided outside a message's transaction (owners' notes
+    and notices from the clock, welcomes), written as soon as they are decided, so a kill before
+    they are sent has the restart send them rather than lose them."""
+    for action in actions:
+        hold(store, f"once:{uuid.uuid4().hex}", action, now)
 
 
 def add(store: Store, conn: sa.Connection, key: str, action: Action, now: datetime) -> None:
