@@ -164,3 +164,16 @@ def test_allowed_accounts_share_cards_and_mini_programs_by_id_not_name():
 def test_a_promotion_carried_by_a_link_is_the_link():
     assert verdict("[链接] 本店新到一批手工皂 群友8折 需要的私我") == "link"
     assert verdict("[链接] 周六活动的报名说明，大家看一下") is None
+
+
+@pytest.mark.parametrize("scam_confidence, text, kind", [
+    (0.4, "详情看这里 https://promo.example.com/p/1", "scam"),  # weak bait, strong link: phishing
+    (0.4, "摄影交流群 https://example.com/group/join?code=7f3k", "link"),  # a plain invitation stays one
+    (0.9, "摄影交流群 https://example.com/group/join?code=7f3k", "scam"),  # strong bait pulling into a group
+])
+def test_scam_bait_with_its_link_is_a_scam(monkeypatch, scam_confidence, text, kind):
+    """Precedence, not wording: the classifier's finding is fixed here, the link check is the real one."""
+    from agent.moderation import detectors
+
+    monkeypatch.setattr(detectors, "learned", lambda t, g: detectors._found("scam", "scam bait", scam_confidence))
+    assert verdict(text) == kind

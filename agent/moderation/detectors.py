@@ -7,7 +7,8 @@ injection phrases. Everything that depends on wording (ads, scams, abuse, inject
 is the classifier's call (classifier.py), fitted on public data and synthetic group text rather than
 on one group's messages. `detect` orders findings: injection, scam, an invitation to another group,
 ad, link, abuse; strong findings first, weak ones are hints for the model judge. A promotion whose
-call to action is a link, QR code, card or mini-program is reported as the link it carries.
+call to action is a link, QR code, card or mini-program is reported as the link it carries; scam bait
+with its link (phishing) as the scam, and an invitation to another group too when the bait is plain.
 """
 from __future__ import annotations
 
@@ -154,5 +155,8 @@ def detect(t: Text, group: GroupConfig, url: str | None = None, codes: tuple[str
     linked, said = link(t, group, url, codes), learned(t, group)
     if linked and said and said.kind == "ad" and said.strong:  # a promotion carried by a link is a link violation
         linked, said = _found("link", linked.reason, max(linked.confidence, said.confidence), linked.severity, linked.cues), None
+    elif linked and said and said.kind == "scam" and (said.strong or linked.severity < 3):
+        # bait with its link (phishing) is a scam; an invitation to a group only when the bait is plain
+        linked, said = None, _found("scam", f"{said.reason} with a {linked.reason}", max(linked.confidence, said.confidence))
     found = [f for f in (injection(t), linked, lead_capture(t), said) if f is not None]
     return sorted(found, key=lambda f: (not f.strong, 2 if f.kind == "link" and f.severity >= 3 else _RANK[f.kind]))
