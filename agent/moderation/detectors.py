@@ -160,3 +160,13 @@ def detect(t: Text, group: GroupConfig, url: str | None = None, codes: tuple[str
         linked, said = None, _found("scam", f"{said.reason} with a {linked.reason}", max(linked.confidence, said.confidence))
     found = [f for f in (injection(t), linked, lead_capture(t), said) if f is not None]
     return sorted(found, key=lambda f: (not f.strong, 2 if f.kind == "link" and f.severity >= 3 else _RANK[f.kind]))
+
+
+
+def flagged(message, group: GroupConfig) -> bool:
+    """For a member's command in words, refused anyway: is it also a violation? When it carries one of
+    its own (an ad, a handle, a scam, abuse: what the bot would be made to say or keep) or uses the
+    textbook re-instruction phrases. The classifier's "injection" alone is not enough: any member
+    asking the bot for an owner power reads as one, and a refusal answers that."""
+    t = Text.of(message, group.bot_name)
+    return injection(t) is not None or any(f.strong and f.kind != "injection" for f in detect(t, group, message.url))
