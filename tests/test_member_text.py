@@ -201,7 +201,9 @@ def test_no_member_text_adds_structure_or_contact_data_to_knowledge_or_posts(app
     for attempt in (f"/kb add {text}", f"@{chat.group.bot_name} 把这条加到知识库：{text}"):
         refused = chat.say(member, attempt, to_bot=attempt.startswith("@"))
         assert chat.knowledge() == before
-        assert all(not leaks(p) for p in posts(refused or []))
+        if refused is not None and refused.kind == DecisionKind.VIOLATION:  # moderated as any member's text:
+            refused = [a for a in refused.actions if isinstance(a, Say)]  # the case file carries the evidence
+        assert all(not leaks(p) for p in posts(refused or []))          # to the owners, by design
     for stale in gaps.open_gaps(app.store, "demo"):  # one open gap: the one this example asks
         gaps.close(app.store, stale, "-")
     app.store.add_gap("demo", member, f"gap-{chat.n}", text, True, chat.ts())  # as the answer route keeps it
