@@ -29,6 +29,11 @@ hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 # refuses a second client of its one in-memory store with other settings
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
+# pytest-xdist's workers run with COLUMNS=80, and the CLIs' consoles are made at import: they would keep
+# that width, and the tests' own (CliRunner's env) would not apply
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_EVAL = REPO.parent / "shared" / "eval"  # CI lays shared/ beside the clone
 
