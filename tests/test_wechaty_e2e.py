@@ -414,6 +414,19 @@ async def test_sigterm_sets_stop():
     assert stop.is_set()
 
 
+async def test_a_send_that_timed_out_is_not_sent_again(tmp_path, g1, route):
+    """The puppet carries out the send but its answer comes after the timeout: one copy, not two."""
+    settings = settings_for(tmp_path, [g1])
+    async with on_loopback(settings, pipeline_for(settings, route), send_timeout_s=0.5) as (lb, channel):
+        lb.answer_delay_s = 1.0
+        with pytest.raises(asyncio.TimeoutError):
+            await channel.perform(Say("g1", "只发一次"))
+        lb.answer_delay_s = 0.0
+        assert await channel.perform(Say("g1", "下一条"))
+        await lb.wait_for(lambda: [s.text for s in lb.texts(g1)][-1:] == ["下一条"], timeout=5)
+    assert [s.text for s in lb.texts(g1)] == ["只发一次", "下一条"]
+
+
 async def test_a_stalled_connection_is_noticed_by_the_ding_probe(tmp_path, g1, route):
     settings = settings_for(tmp_path, [g1])
     async with on_loopback(settings, pipeline_for(settings, route), probe_s=0.2) as (lb, channel):

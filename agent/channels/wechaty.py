@@ -331,13 +331,17 @@ class WechatyChannel:
     # ---- Action -> wechaty ---------------------------------------------------------------------------
     async def perform(self, action: Action) -> str | None:
         """Carry out one action (the sent message's id); after a dropped connection, wait for the next
-        session and retry once."""
+        session and retry once. A send that timed out is not retried: the puppet may have sent it, and
+        a second copy in the group is worse than a failure the log and the outbox row show (a cancelled
+        call may surface as a stream error rather than a timeout, so the deadline is asked, not the type)."""
         for attempt in (1, 2):
             await asyncio.wait_for(self._online.wait(), self.send_timeout_s)
             try:
-                return await asyncio.wait_for(wechaty_actions.perform(self._bot, action, self.rooms.room_id),
-                                              self.send_timeout_s)
-            except (OSError, ConnectionError, asyncio.TimeoutError, wechaty_actions.stream_errors()) as exc:
+                async with asyncio.timeout(self.send_timeout_s) as deadline:
+                    return await wechaty_actions.perform(self._bot, action, self.rooms.room_id)
+            except (OSError, ConnectionError, *wechaty_actions.stream_errors()) as exc:
+                if deadline.expired():
+                    raise asyncio.TimeoutError(f"no answer to the send within {self.send_timeout_s:g} s") from exc
                 if attempt == 2:
                     raise
                 log.info("sending failed (%s); retrying after reconnect", str(exc) or type(exc).__name__)

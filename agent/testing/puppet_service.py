@@ -91,6 +91,8 @@ class Handlers:
             response = fn(request)
             if asyncio.iscoroutine(response):
                 response = await response
+            if self.w.answer_delay_s:
+                await asyncio.sleep(self.w.answer_delay_s)
             await stream.send_message(response)
         return handle
 
