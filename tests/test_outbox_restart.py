@@ -88,3 +88,45 @@ async def test_a_restart_sends_the_killed_process_s_reply_post_and_notice_once(t
     assert {lb.messages[r["message_id"]].text.split("答:")[-1] for r in rows} == {
         "几点开课", "本周提示：周五交稿", "已发布：周五交稿"}
     store.close()
+
+
+class Counting:
+    """A sender whose puppet confirms every send with a fresh id."""
+
+    def __init__(self):
+        self.sent: list = []
+
+    async def perform(self, action):
+        self.sent.append(action)
+        return f"sent-{len(self.sent)}"
+
+
+@pytest.mark.parametrize("refusals, marked", [(2, True), (99, False)])
+async def test_a_mark_the_database_refuses_is_retried_and_never_resent(tmp_path, monkeypatch, refusals, marked):
+    """The send went out; the database refuses its mark a few times (then marks it), or for good
+    (then this process keeps the row in flight and its sweep does not send it again)."""
+    from agent.channels import runner as runner_module
+
+    settings = settings_for(tmp_path, [group("g1")])
+    store = Store(tmp_path / "state.db")
+    calls = {"n": 0}
+    done = outbox.done
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] <= refusals:
+            raise OSError("database unavailable")
+        return done(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module.outbox, "done", flaky)
+    sender = Counting()
+    runner = Runner(pipeline_for(settings, Scripted(), store=store), sender, settings.pacing, account=lambda: "bot")
+    runner.resume_after = timedelta(0)
+    runner.notify([Whisper(OWNER, "本周小结已发出")])
+    assert await runner.drain(30)
+    runner.resume()
+    assert await runner.drain(30)
+    await runner.close()
+    assert [a.text for a in sender.sent] == ["本周小结已发出"]
+    assert [r["status"] for r in outbox.rows(store, "bot")] == ["sent" if marked else "decided"]
+    store.close()

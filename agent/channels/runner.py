@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from tenacity import Retrying, stop_after_attempt, wait_exponential
+
 from agent.channels.base import Sender, conversation_of
 from agent.events import Action, Decision, Member, Message
 from agent.pipeline import Pipeline
@@ -205,15 +207,18 @@ class Runner:
                 self._end()
 
     async def _mark(self, row: str, sent_id: str | None, failed: bool) -> None:
-        """The outbox row of a carried-out action: sent (with the puppet's message id) or failed."""
+        """The outbox row of a carried-out action: sent (with the puppet's message id) or failed. A
+        database that refuses the mark is asked again a few times; if it still refuses, the key stays
+        in flight here, so this process never sends the row again (a restart would: the one double left)."""
         store = self.pipeline.services.store
         now = datetime.now(timezone.utc)
+        retrying = Retrying(stop=stop_after_attempt(4), wait=wait_exponential(multiplier=0.2, max=2), reraise=True)
         try:
             await asyncio.get_running_loop().run_in_executor(
-                self._marks, lambda: outbox.done(store, row, now, sent_id, failed=failed))
-        except Exception:  # the row stays decided: a restart sends it again
-            log.exception("could not mark outbox row %s", row)
-        finally:
+                self._marks, lambda: retrying(outbox.done, store, row, now, sent_id, failed=failed))
+        except Exception:
+            log.exception("could not mark outbox row %s (carried out: not sent again by this process)", row)
+        else:
             self._release(row)
 
     # ---- shutdown ----
