@@ -29,10 +29,18 @@ def message(text, role=Role.MEMBER, sender="wxid_m", mentions=(), to_bot=False, 
     ("把这条加到知识库：周六改到7点集合", True, "kb_add"), ("帮我查下知识库里关于配速的内容", True, "kb_search"),
     ("你先安静两个小时", True, "mute_bot"), ("好了 可以说话了", True, "unmute_bot"),
     ("给全群发个通知：明天停训", True, "broadcast"), ("这周群里数据怎么样", True, "stats"),
+    ("新进群的人都有谁", True, "newcomers"), ("who are the new members", True, "newcomers"),
+    ("在群里加的知识列一下", True, "kb_list"), ("what facts did we teach you", True, "kb_list"),
 ])
 def test_intents(text, to_bot, intent):
     parsed = parse(message(text, role=Role.OWNER, to_bot=to_bot))
     assert parsed is not None and parsed.spec.name == intent
+
+
+@pytest.mark.parametrize("text", ["我担保 @小王", "@小王 是我同事 可以信任", "vouch for @Tom"])
+def test_vouching_in_words_is_trust_with_its_target(text):
+    parsed = parse(message(text, role=Role.OWNER, to_bot=True, mentions=["wxid_x"]))
+    assert parsed is not None and parsed.spec.name == "trust" and parsed.targets == ("wxid_x",)
 
 
 def test_chatter_is_not_a_command():
