@@ -86,3 +86,26 @@ def test_unsent_rows_are_resumed_once_then_marked_sent(tmp_path):
     assert by_key["msg:m1:2"]["status"] == "failed"
     with outbox.sending_as("acct-a", InFlight()):
         assert outbox.resumable(store, NOW + timedelta(seconds=5)) == [actions[1], actions[3]]
+
+
+def test_a_row_marked_between_the_sweeps_read_and_its_claim_is_not_sent_again(tmp_path, monkeypatch):
+    """The sweep reads a row still decided; before it claims the key, the runner's own send is marked
+    and the key released (the order the runner keeps). The sweep must not send it a second time."""
+    store = Store(tmp_path / "s.db")
+    reply = Say("g", "一", ("wxid_a",))
+    with outbox.sending_as("acct-a", InFlight()):
+        with store.deciding():
+            outbox.hold(store, outbox.key_of_reply("m1", 0), reply, NOW)
+            store.decided("m1", NOW, "answer")
+    read = outbox.unsent
+
+    def read_then_marked(*args):
+        rows = read(*args)
+        outbox.done(store, outbox.key_of_reply("m1", 0), NOW, "puppet-1")  # lands while the sweep holds its read
+        return rows
+
+    monkeypatch.setattr(outbox, "unsent", read_then_marked)
+    with outbox.sending_as("acct-a", InFlight()) as written:
+        assert outbox.resumable(store, NOW + timedelta(seconds=5)) == []
+    assert [k for k, _ in written] == [outbox.key_of_reply("m1", 0)]  # claimed, so the runner releases it
+    assert [r["message_id"] for r in outbox.rows(store)] == ["puppet-1"]

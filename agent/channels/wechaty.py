@@ -344,5 +344,5 @@ class WechatyChannel:
                     raise asyncio.TimeoutError(f"no answer to the send within {self.send_timeout_s:g} s") from exc
                 if attempt == 2:
                     raise
-                log.info("sending failed (%s); retrying after reconnect", str(exc) or type(exc).__name__)
+                log.warning("sending failed (%s); retrying after reconnect", str(exc) or type(exc).__name__)
                 await asyncio.sleep(0.05)

@@ -89,12 +89,18 @@ def resumable(store: Store, before: datetime) -> list[Action]:
     account = getattr(_current, "account", None)
     if account is None:
         return []
-    out = []
-    for key, action in unsent(store, account, before):
-        if _current.claim(key):
-            _current.written.append((key, action))
-            out.append(action)
-    return out
+    claimed = [(key, action) for key, action in unsent(store, account, before) if _current.claim(key)]
+    # read again after claiming: a row this runner sent and marked between the read above and its claim
+    # (the mark lands, then the key is released) is sent, not unsent; recorded as written, it is released
+    still = _decided(store, [key for key, _ in claimed])
+    _current.written.extend(claimed)
+    return [action for key, action in claimed if key in still]
+
+
+def _decided(store: Store, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    return {r["key"] for r in store.rows(sa.select(o.c.key).where(o.c.key.in_(keys), o.c.status == "decided"))}
 
 
 def done(store: Store, key: str, now: datetime, message_id: str | None = None, *, failed: bool = False) -> bool:
