@@ -1,8 +1,11 @@
 """The time phrases owners type in chat: "明天早上9点", "周五 21:00", "下周一9点半", "3月19日 19:50",
 "2025-03-19 19:50", "10点" → a local datetime.
 
-No maintained Chinese date parser is installed (dateparser is not; python-dateutil reads no Chinese),
-so this covers exactly the phrases the schedule commands document, and nothing fuzzier: a phrase it
+Checked against the maintained parsers (2026-12-02, the phrases above plus 今晚八点 and 后天下午3点):
+dateparser 1.5 reads only "周五 21:00" and the ISO form; jionlp 1.5.31 reads all eight, but prints a
+banner to stdout on import (it would corrupt `--json` output), brings its own tokenizer and 70 MB, and
+resolves "10点" said at 11:00, or "周五 21:00" said on a Friday night, to the past. Until it replaces
+this, this covers exactly the phrases the schedule commands document, and nothing fuzzier: a phrase it
 cannot read gets the usage text rather than a guess.
 """
 from __future__ import annotations
