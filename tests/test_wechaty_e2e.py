@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.testing.puppet import LoopbackPuppet
-from agent.testing.rig import on_loopback
+from agent.channels import wechaty_actions
 from agent.channels.runner import stop_on_signals
 from agent.events import (Decision, DecisionKind, Kick, Kind, Message, Role, Say, SendImage, Whisper)
 from agent.pipeline import Pipeline, Services
 from agent.settings import GroupConfig, PacingSettings, Person, Settings
 from agent.store import Store
+from agent.testing.puppet import LoopbackPuppet
+from agent.testing.rig import on_loopback
 
 pytestmark = pytest.mark.e2e  # python-wechaty over gRPC to the loopback puppet service
 
@@ -425,6 +426,19 @@ async def test_a_send_that_timed_out_is_not_sent_again(tmp_path, g1, route):
         assert await channel.perform(Say("g1", "下一条"))
         await lb.wait_for(lambda: [s.text for s in lb.texts(g1)][-1:] == ["下一条"], timeout=5)
     assert [s.text for s in lb.texts(g1)] == ["只发一次", "下一条"]
+
+
+async def test_a_send_the_service_refused_is_retried_once(tmp_path, g1, route):
+    """The call failed before the service carried it out (UNAVAILABLE): sent again, one copy; refused
+    twice, the send fails."""
+    settings = settings_for(tmp_path, [g1])
+    async with on_loopback(settings, pipeline_for(settings, route)) as (lb, channel):
+        lb.refuse["MessageSendText"] = 1
+        assert await channel.perform(Say("g1", "第一条"))
+        lb.refuse["MessageSendText"] = 2
+        with pytest.raises(wechaty_actions.stream_errors()):
+            await channel.perform(Say("g1", "第二条"))
+    assert [s.text for s in lb.texts(g1)] == ["第一条"]
 
 
 async def test_a_stalled_connection_is_noticed_by_the_ding_probe(tmp_path, g1, route):

@@ -88,6 +88,9 @@ class Handlers:
             request = await stream.recv_message()
             await self.w._answering.wait()
             self.w.calls[name] = self.w.calls.get(name, 0) + 1
+            if self.w.refuse.get(name):
+                self.w.refuse[name] -= 1
+                raise GRPCError(Status.UNAVAILABLE, "refused by the test")
             response = fn(request)
             if asyncio.iscoroutine(response):
                 response = await response
