@@ -1,6 +1,6 @@
 """A runner that dies between deciding and the puppet's confirmation leaves its reply, its scheduled
-post and the owners' notice of it in the outbox; the restarted process (same account, same database) sends each once, through the
-real python-wechaty client and the loopback puppet service."""
+post and the owners' notice of it in the outbox; the restarted process (same account, same database)
+sends each once, through the real python-wechaty client and the loopback puppet service."""
 from __future__ import annotations
 
 import asyncio

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 Observer = Callable[[Message, Decision | None], None]
 Work = Callable[[], tuple[Message | None, Decision | None, list[Action]]]
 RESUME_AFTER = timedelta(seconds=5)  # an unsent row younger than this may still be another thread's
+# a mark the database refuses is asked again: a carried-out row left decided is one the next sweep resends
+MARK_RETRY = Retrying(stop=stop_after_attempt(4), wait=wait_exponential(multiplier=0.2, max=2), reraise=True)
 
 
 class Runner:
@@ -212,10 +214,9 @@ class Runner:
         in flight here, so this process never sends the row again (a restart would: the one double left)."""
         store = self.pipeline.services.store
         now = datetime.now(timezone.utc)
-        retrying = Retrying(stop=stop_after_attempt(4), wait=wait_exponential(multiplier=0.2, max=2), reraise=True)
         try:
             await asyncio.get_running_loop().run_in_executor(
-                self._marks, lambda: retrying(outbox.done, store, row, now, sent_id, failed=failed))
+                self._marks, lambda: MARK_RETRY(outbox.done, store, row, now, sent_id, failed=failed))
         except Exception:
             log.exception("could not mark outbox row %s (carried out: not sent again by this process)", row)
         else:

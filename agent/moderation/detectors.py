@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent import patterns
-from agent.events import Kind
+from agent.events import Kind, Message
 from agent.moderation import classifier, cues, qr
 from agent.moderation.links import find_links
 from agent.moderation.text import Text
@@ -162,8 +162,7 @@ def detect(t: Text, group: GroupConfig, url: str | None = None, codes: tuple[str
     return sorted(found, key=lambda f: (not f.strong, 2 if f.kind == "link" and f.severity >= 3 else _RANK[f.kind]))
 
 
-
-def flagged(message, group: GroupConfig) -> bool:
+def flagged(message: Message, group: GroupConfig) -> bool:
     """For a member's command in words, refused anyway: is it also a violation? When it carries one of
     its own (an ad, a handle, a scam, abuse: what the bot would be made to say or keep) or uses the
     textbook re-instruction phrases. The classifier's "injection" alone is not enough: any member

@@ -3,9 +3,9 @@ confirms it, so a process killed in between has its restart send it, once.
 
 A row is written in the transaction that decides it: a reply's with the message's decision (held by
 `Store.deciding`, landed by `Store.decided`), a scheduled post's with the post's claim; anything else
-(owners' notices from the clock, welcomes) right after it is decided. The runner
-marks it sent with the message id the puppet returned, and on start (and on every clock tick) sends
-what its account left decided but not sent. Between the puppet's confirmation and the mark there
+(owners' notices from the clock, welcomes) right after it is decided. The runner marks it sent with
+the message id the puppet returned, and on start (and on every clock tick) sends what its account
+left decided but not sent. Between the puppet's confirmation and the mark there
 is still a moment where a kill sends the action twice; everywhere else it is sent exactly once.
 
 Which account is deciding is a property of the runner's worker thread (`sending_as`), so the pipeline
