@@ -71,6 +71,11 @@ def test_the_classifier_gets_most_learned_kinds_right():
     ("点这个看 https://t.cn/A6xYz", "link"),
     ("Join our Telegram: https://t.me/+abcdef", "link"),
     ("进群私我，拉你进交流群", "link"),
+    # a netdisk by its host's name, an opaque token under a short subdomain, a group invitation card
+    ("整理好的素材包 https://pan.example.org/s/9xYzw 提取码 ab12", "link"),
+    ("抽奖表单点这里 https://f.example.org/Ab3kQ9", "link"),
+    ("[链接] 欢迎加入「城东摄影爱好者3群」，点开即可进入", "link"),
+    ("[link] You are invited to join the group chat 'Bay Area Makers'", "link"),
     # a contact call with the handle to follow it
     ("有需要的加我微信 shop_2024", "ad"),
     # the textbook re-instruction phrases
@@ -114,6 +119,7 @@ def test_bot_commands_count_when_addressed():
     "Who has a spare bib for sunday? will pay 30",
     "My coach said ignore the pace chart for now",
     "你有病假吗 明天想请",
+    "[链接] 上周的照片我都加入群相册了",
 ])
 def test_near_misses_are_not_flagged(text):
     assert verdict(text) is None
@@ -128,6 +134,7 @@ def test_job_post_is_an_ad_where_the_group_does_not_allow_it():
 def test_an_unknown_link_is_a_violation_only_where_the_group_keeps_an_allowlist():
     text = "这篇写得不错 https://blog.example.com/posts/42"
     assert verdict(text, STRICT) is None
+    assert verdict("manual for this model: https://www.example.com/a1b2c", STRICT) is None  # opaque, but not a shortener's shape
     assert verdict(text) == "link"
 
 

@@ -58,6 +58,9 @@ _JOIN_TEXT = patterns.compile(
     r"拉你进.{0,6}群|(扫码|扫一扫).{0,4}(进群|入群|加群)|\bjoin (my|our) (group|chat|channel)\b|\bscan (to|and) join\b"
 )
 _SCAN = patterns.compile(r"扫|\bscan")
+# a shared card or link that invites to join a group chat: how a group invitation link renders in WeChat
+# (not the group's own album, notice, files or sign-up list)
+_JOIN_CARD = patterns.compile(r"加入.{0,16}群([^相公文接]|$)|\bjoin\b.{0,30}\b(group|chat)\b")
 _GROUPISH = patterns.compile(r"群|\bgroup\b")
 _BEG_TEXT = patterns.compile(r"砍一刀|帮我砍|助力|投(个|一)?票|\bvote for\b")
 _CARD_CODE = patterns.compile(r"\[(名片|个人名片|contact card)\]")
@@ -86,7 +89,9 @@ def link(t: Text, group: GroupConfig, url: str | None, codes: tuple[str, ...] = 
     code_kinds = {qr.classify(c) for c in codes}
     if "contact" in code_kinds:
         return _found("link", "personal contact QR code", 0.85, severity=2, cues_=_INVITE_CUES)
-    if "group" in code_kinds or "invite" in kinds or cues.hit(_JOIN_TEXT, t) or (t.has_image and cues.hit(_SCAN, t) and cues.hit(_GROUPISH, t)):
+    shared = t.kind in (Kind.LINK, Kind.MINI_PROGRAM) or _SHARED_CODE.search(t.folded)
+    if ("group" in code_kinds or "invite" in kinds or cues.hit(_JOIN_TEXT, t) or ((shared or links) and cues.hit(_JOIN_CARD, t))
+            or (t.has_image and cues.hit(_SCAN, t) and cues.hit(_GROUPISH, t))):
         return _found("link", "invitation to another group", 0.9, severity=3, cues_=_INVITE_CUES)
     if t.kind == Kind.CONTACT_CARD or _CARD_CODE.search(t.folded):
         return _found("link", "contact card", 0.85, severity=2, cues_=_INVITE_CUES)
@@ -94,7 +99,6 @@ def link(t: Text, group: GroupConfig, url: str | None, codes: tuple[str, ...] = 
         return _found("link", "netdisk link", 0.9, cues_=_LINK_CUES)
     if "short" in kinds:
         return _found("link", "short link", 0.85, cues_=_LINK_CUES)
-    shared = t.kind in (Kind.LINK, Kind.MINI_PROGRAM) or _SHARED_CODE.search(t.folded)
     if "beg" in kinds or cues.hit(_BEG_TEXT, t) and (links or shared):
         return _found("link", "bargain or vote link", 0.85, cues_=_LINK_CUES)
     if t.kind == Kind.MINI_PROGRAM or _MINI_CODE.search(t.folded):

@@ -28,6 +28,11 @@ INVITE_HOSTS = (
 )
 _INVITE_PATH = patterns.compile(r"(^|[/?&=._-])(join|joinchat|invite|invitation|group|groups|g|qun|jq)([/?&=._-]|$)|[?&](code|invite|ref)=")
 _NETDISK_PATH = patterns.compile(r"(^|[/._-])(pan|disk|drive|netdisk|share/s)([/._-]|$)")
+# a netdisk names itself in its host's first label (pan.baidu.com, pan.quark.cn, pan.xunlei.com, yunpan.*)
+_NETDISK_LABEL = ("pan", "yunpan", "netdisk", "disk", "drive")
+# an address that is one opaque token under a one- or two-letter subdomain (x.example.com/a8K2q) hides
+# where it leads, as a shortener does: letters and digits mixed, nothing readable
+_OPAQUE_PATH = patterns.compile(r"^/[a-z0-9_-]{4,12}$")
 _BEG_PATH = patterns.compile(r"(^|[/?&=._-])(vote|poll|toupiao|kan|bargain|pdd|help|zhuli|assist)([/?&=._-]|$)")
 
 
@@ -42,14 +47,24 @@ class Link:
         return any(self.host == d or self.host.endswith("." + d) for d in (d.lower().strip(".") for d in domains))
 
     @property
+    def _labels(self) -> list[str]:
+        return self.host.split(".")
+
+    @property
+    def _opaque(self) -> bool:
+        token = self.path[1:]
+        return (len(self._labels) >= 3 and len(self._labels[0]) <= 2 and bool(_OPAQUE_PATH.match(self.path))
+                and any(c.isdigit() for c in token) and any(c.isalpha() for c in token))
+
+    @property
     def category(self) -> str | None:
         """invite | netdisk | short | beg (bargain/vote/assist), or None for an ordinary link."""
         where = self.host + self.path
         if any(h in where for h in INVITE_HOSTS) or _INVITE_PATH.search(self.path):
             return "invite"
-        if any(h in self.host for h in NETDISK_HOSTS) or _NETDISK_PATH.search(self.path):
+        if any(h in self.host for h in NETDISK_HOSTS) or _NETDISK_PATH.search(self.path) or self._labels[0] in _NETDISK_LABEL:
             return "netdisk"
-        if self.host in SHORTENERS:
+        if self.host in SHORTENERS or self._opaque:
             return "short"
         if _BEG_PATH.search(self.path):
             return "beg"
