@@ -208,7 +208,8 @@ def _replay_commands(folder: Path, settings: Settings, llm_mode: str, details: l
         for seq, row in enumerate(rows):
             app.reset(folder / "knowledge")
             d = app.pipeline.dispatch(to_message({**row, "ts": None}, group, mentions, seq))
-            ran = d is not None and d.kind == DecisionKind.COMMAND
+            # a member's command in words that also broke a rule is refused as a violation, intent kept
+            ran = d is not None and (d.kind == DecisionKind.COMMAND or "intent" in d.detail)
             intent = d.detail.get("intent", "none") if ran else "none"
             permitted = bool(ran and d.detail.get("permitted"))
             ok += intent == row["intent"]

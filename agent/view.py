@@ -25,6 +25,9 @@ class MessageView:
         self.message, self.group, self.recent = message, group, recent
         self._topic: Topic | None = None
         self._candidates: list | None = None
+        # the owner power a member's words reached for, refused and handed to moderation as a violation
+        # (agent.routes.commands): the violation's record names the command it was dressed as
+        self.refused_intent: str | None = None
 
     @cached_property
     def asked(self) -> str:

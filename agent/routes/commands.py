@@ -56,6 +56,7 @@ class CommandRoute:
             return False  # an owner calling a quoted warning a false alarm: moderation's feedback, not a command
         if verdict is not None and not verdict.permitted and not verdict.parsed.slash \
                 and flagged(message, ctx.group):
+            ctx.view_of(message).refused_intent = verdict.intent
             return False  # a member's words reaching for owner powers that break a rule: moderation's case
         return verdict is not None or (ctx.services.llm is not None and worth_asking(message))
 

@@ -81,6 +81,8 @@ class ModerationRoute:
         decision = Decision(DecisionKind.VIOLATION, message.id, route=self.name, confidence=finding.confidence,
                             violation=Violation(finding.kind, article, finding.reason, finding.severity),
                             llm_calls=llm_calls, detail={"reason": finding.reason})
+        if (intent := ctx.view_of(message).refused_intent) is not None:
+            decision.detail |= {"intent": intent, "permitted": False}  # a refused command that broke a rule
         if rule is not None and rule.mode == "shadow":
             decision.detail["shadow"] = True
             return decision
