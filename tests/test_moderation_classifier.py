@@ -73,9 +73,9 @@ def test_a_nickname_for_qq_or_telegram_reads_as_a_word_of_that_channel(seed):
 
 def test_the_generator_draws_on_every_data_file():
     data = synthetic.templates()
-    assert len(synthetic.DATA) == 5 and all(path.exists() for path in synthetic.DATA)
+    assert len(synthetic.DATA) == 6 and all(path.exists() for path in synthetic.DATA)
     assert all(isinstance(x, str) for section in data.values() for items in section.values() for x in items)
-    assert {"lead_zh", "gamble_zh", "insult2_zh", "site", "gig2_zh", "insult3_zh"} <= set(data["slots"])
+    assert {"lead_zh", "gamble_zh", "insult2_zh", "site", "gig2_zh", "insult3_zh", "deposit_s_zh"} <= set(data["slots"])
 
 
 @pytest.mark.parametrize("seed", range(5))

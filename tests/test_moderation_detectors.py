@@ -70,9 +70,9 @@ def test_the_classifier_gets_most_learned_kinds_right():
     ("帮我砍一刀吧 https://shop.example.com/kan/123", "link"),
     ("点这个看 https://t.cn/A6xYz", "link"),
     ("Join our Telegram: https://t.me/+abcdef", "link"),
-    ("进群私我，拉你进交流群", "link"),
+    ("想进交流群的说一声，拉你进群", "link"),
     # a netdisk by its host's name, an opaque token under a short subdomain, a group invitation card
-    ("整理好的素材包 https://pan.example.org/s/9xYzw 提取码 ab12", "link"),
+    ("整理好的素材包 https://pan.sample-cloud.net/s/9xYzw 提取码 ab12", "link"),
     ("抽奖表单点这里 https://f.example.org/Ab3kQ9", "link"),
     ("[链接] 欢迎加入「城东摄影爱好者3群」，点开即可进入", "link"),
     ("[link] You are invited to join the group chat 'Bay Area Makers'", "link"),

@@ -24,8 +24,8 @@ ORANGES_AGAIN = "自家果园的脐橙熟了，十斤装只要69元包邮，想�
 SKINCARE = "本店新到一批进口护肤品，全场五折包邮，需要的朋友私聊"  # an ad, unlike the oranges
 GYM = "健身房新开业，办卡有优惠，感兴趣可以问我"
 YOGA = "新开的瑜伽馆首月体验课半价，办卡更优惠，想去的私聊我"
-YOGA_REWORDED = "新开的瑜伽馆首月体验课半价，想去的朋友可以找我"  # the classifier: a hint, not a warning
-YOGA_MISSED = "楼下新开的瑜伽馆首月体验课半价，想去的可以找我"  # the classifier scores it below a hint
+YOGA_REWORDED = "新开的瑜伽馆首月体验课半价，想去的可以问我"  # the classifier: a hint, not a warning
+YOGA_MISSED = "楼下新开的瑜伽馆首月体验课半价，有人想去吗"  # the classifier scores it below a hint
 LINKED = "自家果园的脐橙熟了，十斤装只要59元包邮，想要的拉你进团购群"  # an invitation to another group
 
 

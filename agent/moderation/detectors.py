@@ -134,8 +134,8 @@ def learned(t: Text, group: GroupConfig) -> Finding | None:
     hint from HINT of it. A warning about a scam is not one, and a full-time job post is not an ad
     where the group welcomes them."""
     model = classifier.shipped()
-    spoken = _QUOTED.sub(" ", t.folded)
-    scores = model.scores_normal(f"@ {spoken}" if t.to_bot else spoken)  # said to the bot, as the model saw it written
+    spoken = _QUOTED.sub(" ", t.folded).replace("@", " ")  # "@" is the model's cue for the bot, not for a member
+    scores = model.scores_normal(f"@ {spoken}" if t.addressed else spoken)  # said to the bot, as the model saw it written
     kind = max(classifier.CLASSES[1:], key=scores.__getitem__)
     p, threshold = scores[kind], model.thresholds[kind]
     if p < threshold * HINT:

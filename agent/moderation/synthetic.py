@@ -29,7 +29,7 @@ import yaml
 
 from agent.textnorm import lexicon
 
-DATA = tuple(Path(__file__).with_name(f"synthetic{part}.yaml") for part in ("", "_market", "_hostile", "_chatter", "_street"))
+DATA = tuple(Path(__file__).with_name(f"synthetic{part}.yaml") for part in ("", "_market", "_hostile", "_chatter", "_street", "_soft"))
 _SLOT = re.compile(r"\{(\w+)\}")
 _FULL = {c: chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}
 _LOOKALIKE = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "k": "κ", "v": "ν"}
