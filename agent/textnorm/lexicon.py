@@ -1,18 +1,21 @@
 """The words a handle hides behind and the characters a digit hides behind, loaded at first use.
 
-Contact words and their homophone forms are data (words.yaml); their pinyin spellings come from
-pypinyin, Chinese numerals from `unicodedata.numeric`, and the characters that *sound* like a digit
-(巴 for 8, 久 for 9) from pypinyin's reading of every character.
+Contact words and their homophone forms are data (words.yaml); their pinyin spellings, and the
+characters that *sound* like a digit (巴 for 8, 久 for 9), come from the usual reading of every
+character (readings.txt); Chinese numerals from `unicodedata.numeric`.
+
+readings.txt is pypinyin's table reduced to what is read here: each character's first reading without
+its tone, grouped by reading. Importing pypinyin's table costs the process 55 MB; the reduced file
+costs about 3. `lexicon.rebuild()` rewrites it from pypinyin (a test checks that they agree).
 """
 from __future__ import annotations
 
 import unicodedata
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 import yaml
-from pypinyin import lazy_pinyin
-from pypinyin.pinyin_dict import pinyin_dict
 
 from agent import patterns
 
@@ -39,7 +42,7 @@ def canonical_forms() -> dict[str, str]:
         for form in variants:
             forms[form.lower()] = word
     for word in data["pinyin"]:
-        forms["".join(lazy_pinyin(word))] = forms.get(word, word)
+        forms["".join(spell(word))] = forms.get(word, word)
     return forms
 
 
@@ -51,7 +54,7 @@ def canonical_pattern() -> patterns.Pattern:
     chinese = sorted({f.lower() for forms in data["canonical"].values() for f in forms}, key=len, reverse=True)
     spelled = []
     for word in data["pinyin"]:
-        spelled.append(f"{SPACERS}*".join(patterns.escape(s) for s in lazy_pinyin(word)))
+        spelled.append(f"{SPACERS}*".join(patterns.escape(s) for s in spell(word)))
     spelled.sort(key=len, reverse=True)
     # a pinyin word may run straight into digits: "koukou10000"
     written = (f"{SPACERS}?".join(map(patterns.escape, form)) for form in chinese)
@@ -63,7 +66,7 @@ def _cues() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
     """First characters and whole Chinese forms, and the first pinyin syllable of each spelled word."""
     data = _data()
     chinese = tuple({f.lower() for forms in data["canonical"].values() for f in forms})
-    return frozenset(f[0] for f in chinese), chinese, tuple({lazy_pinyin(word)[0] for word in data["pinyin"]})
+    return frozenset(f[0] for f in chinese), chinese, tuple({spell(word)[0] for word in data["pinyin"]})
 
 
 def may_hold_form(s: str) -> bool:
@@ -121,26 +124,52 @@ def numerals() -> dict[str, str]:
     return out
 
 
+READINGS = Path(__file__).with_name("readings.txt")
+
+
 @cache
 def readings() -> dict[str, str]:
     """Each common Chinese character → its usual reading without tone (薇, 威, 微 → "wei"): the view
     in which a homophone written to dodge a word list reads the same as the word."""
     out = {}
-    for cp, sounds in pinyin_dict.items():
-        if 0x3400 <= cp <= 0x9FFF:
-            reading = unicodedata.normalize("NFD", sounds.split(",")[0]).encode("ascii", "ignore").decode()
-            if reading.isalpha():
-                out[chr(cp)] = reading
+    for line in READINGS.read_text(encoding="utf-8").splitlines():
+        reading, _, chars = line.partition("\t")
+        out.update(dict.fromkeys(chars, reading))
     return out
+
+
+def spell(word: str) -> list[str]:
+    """The syllables of a Chinese word, one usual reading per character ("微信" → ["wei", "xin"])."""
+    table = readings()
+    return [table.get(c, c) for c in word]
 
 
 @cache
 def sound_digits() -> dict[str, str]:
     """Common Chinese characters whose usual reading is a digit's (巴 ba → 8, 久 jiu → 9), numerals included."""
     out = dict(numerals())
-    for cp, readings in pinyin_dict.items():
-        if 0x4E00 <= cp <= 0x9FFF:
-            reading = unicodedata.normalize("NFD", readings.split(",")[0]).encode("ascii", "ignore").decode()
-            if reading in _DIGIT_READINGS:
-                out.setdefault(chr(cp), str(_DIGIT_READINGS[reading]))
+    for ch, reading in readings().items():
+        if "\u4e00" <= ch <= "\u9fff" and reading in _DIGIT_READINGS:
+            out.setdefault(ch, str(_DIGIT_READINGS[reading]))
     return out
+
+
+def derived_readings() -> str:
+    """readings.txt as pypinyin's table gives it today: for each CJK character its first reading with
+    the tone marks dropped, the letters-only ones, grouped by reading in code-point order."""
+    from pypinyin.pinyin_dict import pinyin_dict  # only to rebuild or check the file: 55 MB
+
+    by_reading: dict[str, list[str]] = {}
+    for cp in sorted(pinyin_dict):
+        if 0x3400 <= cp <= 0x9FFF:
+            reading = unicodedata.normalize("NFD", pinyin_dict[cp].split(",")[0]).encode("ascii", "ignore").decode()
+            if reading.isalpha():
+                by_reading.setdefault(reading, []).append(chr(cp))
+    return "".join(f"{r}\t{''.join(cs)}\n" for r, cs in sorted(by_reading.items()))
+
+
+
+def rebuild() -> Path:
+    """Rewrite readings.txt from the installed pypinyin."""
+    READINGS.write_text(derived_readings(), encoding="utf-8")
+    return READINGS
