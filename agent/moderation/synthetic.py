@@ -9,9 +9,12 @@ dot, stray runic marks and ids stuck to the message). The data files:
 synthetic.yaml (group-chat basics of every kind), synthetic_market.yaml (black-market ads and frauds by
 trade: accounts, invoices, loans, gambling, porn, crypto, fake customer service, impersonation, phishing,
 杀猪盘 …), synthetic_hostile.yaml (abuse and injection, zh/en/de), synthetic_chatter.yaml (everyday
-negatives in many topics, short and long, money and scam talk included) and synthetic_street.yaml
+negatives in many topics, short and long, money and scam talk included), synthetic_street.yaml
 (short comment-section and IM posts: side-gig recruiting, adult and gambling lures with an id,
-easy-money bait, colloquial insults and sarcasm, and the short, numeric chatter they hide among).
+easy-money bait, colloquial insults and sarcasm, and the short, numeric chatter they hide among) and
+synthetic_soft.yaml (what a member posts in a group they belong to: a neighbour's discount, a deposit
+before a shared ride, a notice dressed as official, the bot's setup asked in passing, sarcasm and
+stereotypes; with harmless talk on the same topics beside them).
 Normalisation undoes most evasions at run time; the model also sees them raw so it does not depend on
 normalisation being perfect. Neutral evasions (traditional, full-width, stray marks) are applied to
 some negatives too, so the disguise itself is not the label.
