@@ -132,6 +132,8 @@ def test_linear_on_adversarial_input(name):
         assert t_big <= 400 * plain[kind], f"{name} on {kind}: {t_big:.4f}s, a plain pass {plain[kind]:.5f}s"
         if t_big > 20 * plain[kind]:  # long enough to time the growth: ~4× for 4× the input
             t_small = _time(lambda: pattern.search(small[kind]))
+            if t_big > 8 * t_small:  # a busy machine preempted one timing: the best of more runs decides
+                t_big, t_small = _time(lambda: pattern.search(text), 7), _time(lambda: pattern.search(small[kind]), 7)
             assert t_big <= 8 * t_small, f"{name} on {kind}: {t_big:.4f}s, a quarter of it {t_small:.4f}s"
 
 
