@@ -102,8 +102,7 @@ def link(t: Text, group: GroupConfig, url: str | None, codes: tuple[str, ...] = 
     if "contact" in code_kinds:
         return _found("link", "personal contact QR code", 0.85, severity=2, cues_=_INVITE_CUES)
     shared = t.kind in (Kind.LINK, Kind.MINI_PROGRAM) or _SHARED_CODE.search(t.folded)
-    if ("group" in code_kinds or "invite" in kinds or cues.hit(_JOIN_TEXT, t) or ((shared or links) and cues.hit(_JOIN_CARD, t))
-            or (t.has_image and cues.hit(_SCAN, t) and cues.hit(_GROUPISH, t))):
+    if "group" in code_kinds or "invite" in kinds or _invites(t, bool(shared or links)):
         return _found("link", "invitation to another group", 0.9, severity=3, cues_=_INVITE_CUES)
     if t.kind == Kind.CONTACT_CARD or _CARD_CODE.search(t.folded):
         return _found("link", "contact card", 0.85, severity=2, cues_=_INVITE_CUES)
@@ -120,6 +119,12 @@ def link(t: Text, group: GroupConfig, url: str | None, codes: tuple[str, ...] = 
     if shared:  # a shared page whose address the channel did not give: what it promotes decides
         return _found("link", "shared page", 0.4, cues_=_LINK_CUES)
     return None
+
+
+def _invites(t: Text, carries_page: bool) -> bool:
+    """The words invite to another group: "拉你进群", a shared page to join a group chat, a scan-to-join image."""
+    return (cues.hit(_JOIN_TEXT, t) or (carries_page and cues.hit(_JOIN_CARD, t))
+            or (t.has_image and cues.hit(_SCAN, t) and cues.hit(_GROUPISH, t)))
 
 
 def lead_capture(t: Text) -> Finding | None:
