@@ -441,6 +441,19 @@ async def test_a_send_the_service_refused_is_retried_once(tmp_path, g1, route):
     assert [s.text for s in lb.texts(g1)] == ["第一条"]
 
 
+async def test_a_send_the_service_answered_with_an_error_is_not_retried(tmp_path, g1, route):
+    """Any status but UNAVAILABLE is the service's answer to this send: it fails at once, tried once."""
+    settings = settings_for(tmp_path, [g1])
+    async with on_loopback(settings, pipeline_for(settings, route)) as (lb, channel):
+        lb.refuse_status, lb.refuse["MessageSendText"] = "INTERNAL", 1
+        before = lb.calls.get("MessageSendText", 0)
+        with pytest.raises(wechaty_actions.stream_errors()):
+            await channel.perform(Say("g1", "只试一次"))
+        assert lb.calls["MessageSendText"] == before + 1
+        assert await channel.perform(Say("g1", "下一条"))
+    assert [s.text for s in lb.texts(g1)] == ["下一条"]
+
+
 async def test_a_stalled_connection_is_noticed_by_the_ding_probe(tmp_path, g1, route):
     settings = settings_for(tmp_path, [g1])
     async with on_loopback(settings, pipeline_for(settings, route), probe_s=0.2) as (lb, channel):

@@ -330,10 +330,11 @@ class WechatyChannel:
 
     # ---- Action -> wechaty ---------------------------------------------------------------------------
     async def perform(self, action: Action) -> str | None:
-        """Carry out one action (the sent message's id); after a dropped connection, wait for the next
-        session and retry once. A send that timed out is not retried: the puppet may have sent it, and
-        a second copy in the group is worse than a failure the log and the outbox row show (a cancelled
-        call may surface as a stream error rather than a timeout, so the deadline is asked, not the type)."""
+        """Carry out one action (the sent message's id); after a dropped connection (or UNAVAILABLE),
+        wait for the next session and retry once. A send that timed out is not retried: the puppet may
+        have sent it, and a second copy in the group is worse than a failure the log and the outbox row
+        show (a cancelled call may surface as a stream error rather than a timeout, so the deadline is
+        asked, not the type). Nor is one the service answered with another error (`retryable`)."""
         for attempt in (1, 2):
             await asyncio.wait_for(self._online.wait(), self.send_timeout_s)
             try:
@@ -342,7 +343,7 @@ class WechatyChannel:
             except (OSError, ConnectionError, *wechaty_actions.stream_errors()) as exc:
                 if deadline.expired():
                     raise asyncio.TimeoutError(f"no answer to the send within {self.send_timeout_s:g} s") from exc
-                if attempt == 2:
+                if attempt == 2 or not wechaty_actions.retryable(exc):
                     raise
                 log.warning("sending failed (%s); retrying after reconnect", str(exc) or type(exc).__name__)
                 await asyncio.sleep(0.05)

@@ -19,6 +19,16 @@ def stream_errors() -> tuple[type[BaseException], ...]:
     return (GRPCError, StreamTerminatedError)
 
 
+def retryable(exc: BaseException) -> bool:
+    """The send never reached the account: the connection was down, or the service answered
+    UNAVAILABLE. Any other status is the service's answer to this very send (refused, or failed part
+    way): sending it again could fail the same way or put a second copy in the group."""
+    from grpclib.const import Status
+    from grpclib.exceptions import GRPCError
+
+    return not isinstance(exc, GRPCError) or exc.status == Status.UNAVAILABLE
+
+
 async def perform(bot: Any, action: Action, room_id: Callable[[str], str]) -> str | None:
     """One action on the logged-in account; `room_id` gives a group's bound room. Returns the id of
     the message sent, where the puppet gives one (the outbox keeps it)."""

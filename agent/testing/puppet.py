@@ -63,7 +63,8 @@ class LoopbackPuppet:
         self._changed: asyncio.Condition | None = None
         self._answering: asyncio.Event | None = None
         self.answer_delay_s = 0.0  # carry out each call, then hold its answer this long (a lost reply)
-        self.refuse: dict[str, int] = {}  # call name → how many of its next calls fail UNAVAILABLE, not carried out
+        self.refuse: dict[str, int] = {}  # call name → how many of its next calls fail, not carried out
+        self.refuse_status = "UNAVAILABLE"  # the gRPC status they fail with
         self.connected_at: list[float] = []
         # set once a client has been sent the QR code to scan (status 2): a driver scans after it, from
         # any thread, instead of sleeping until the client is probably listening

@@ -90,7 +90,7 @@ class Handlers:
             self.w.calls[name] = self.w.calls.get(name, 0) + 1
             if self.w.refuse.get(name):
                 self.w.refuse[name] -= 1
-                raise GRPCError(Status.UNAVAILABLE, "refused by the test")
+                raise GRPCError(Status[self.w.refuse_status], "refused by the test")
             response = fn(request)
             if asyncio.iscoroutine(response):
                 response = await response
