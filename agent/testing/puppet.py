@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import socket
 import threading
 import time
@@ -27,6 +28,7 @@ from agent.testing.puppet_service import Handlers, ResettableServer
 from agent.testing.wire import AT_SEP, DROP, NODE_TYPE, Contact, Msg, Room, Sent
 
 RECALLED = 13  # Node wechaty-puppet's MessageType.Recalled, as on the wire
+REBIND_TRIES = 40  # a restart waits up to 2 s for its old port (free ports are ephemeral ones: a client may hold one)
 
 
 def free_port() -> int:
@@ -99,7 +101,14 @@ class LoopbackPuppet:
         self._answering = asyncio.Event()
         self._answering.set()
         self._server = ResettableServer([Handlers(self)])
-        await self._server.start("127.0.0.1", self.port)
+        for attempt in range(REBIND_TRIES):
+            try:
+                await self._server.start("127.0.0.1", self.port)
+                break
+            except OSError as exc:  # back on its old port after a restart: an outgoing connection elsewhere
+                if exc.errno != errno.EADDRINUSE or attempt == REBIND_TRIES - 1:  # may hold it a moment
+                    raise
+                await asyncio.sleep(0.05)
         return self.endpoint
 
     @property
