@@ -18,7 +18,7 @@ from agent import patterns
 from agent.events import Kind, Message
 from agent.moderation import classifier, cues, qr
 from agent.moderation.links import find_links
-from agent.moderation.text import Text
+from agent.moderation.text import Text, fold
 from agent.settings import GroupConfig
 
 SEVERITY = {"ad": 1, "link": 1, "flood": 1, "injection": 1, "abuse": 2, "scam": 3}
@@ -146,12 +146,23 @@ _REASONS = {"ad": "promotion (classifier)", "scam": "scam bait (classifier)", "a
             "injection": "tries to re-instruct the bot (classifier)"}
 
 
+def _unmentioned(folded: str, group: GroupConfig) -> str:
+    """The words without the people they @-mention: a name says nothing of what is said to its owner,
+    and "@" is the model's cue for the bot (normalising glues a mention to the words after it)."""
+    if "@" not in folded:
+        return folded
+    for person in (*group.owners, *group.admins, *group.members):
+        if person.name:
+            folded = folded.replace("@" + fold(person.name), " ")
+    return folded.replace("@", " ")
+
+
 def learned(t: Text, group: GroupConfig) -> Finding | None:
     """The classifier's verdict on the unquoted words: strong at or above the class threshold, a weak
     hint from HINT of it. A warning about a scam is not one, and a full-time job post is not an ad
     where the group welcomes them."""
     model = classifier.shipped()
-    spoken = _QUOTED.sub(" ", t.folded).replace("@", " ")  # "@" is the model's cue for the bot, not for a member
+    spoken = _unmentioned(_QUOTED.sub(" ", t.folded), group)
     scores = model.scores_normal(f"@ {spoken}" if t.addressed else spoken)  # said to the bot, as the model saw it written
     kind = max(classifier.CLASSES[1:], key=scores.__getitem__)
     p, threshold = scores[kind], model.thresholds[kind]
