@@ -13,6 +13,7 @@ with its link (phishing) as the scam, and an invitation to another group too whe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from agent import patterns
 from agent.events import Kind, Message
@@ -151,10 +152,15 @@ def _unmentioned(folded: str, group: GroupConfig) -> str:
     and "@" is the model's cue for the bot (normalising glues a mention to the words after it)."""
     if "@" not in folded:
         return folded
-    for person in (*group.owners, *group.admins, *group.members):
-        if person.name:
-            folded = folded.replace("@" + fold(person.name), " ")
+    for at_name in _at_names(tuple(p.name for p in (*group.owners, *group.admins, *group.members))):
+        folded = folded.replace(at_name, " ")
     return folded.replace("@", " ")
+
+
+@lru_cache(maxsize=64)
+def _at_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """"@name" as a mention reads once normalised, per group roster: normalised once, not per message."""
+    return tuple("@" + fold(name) for name in names if name)
 
 
 def learned(t: Text, group: GroupConfig) -> Finding | None:

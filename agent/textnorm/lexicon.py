@@ -168,7 +168,6 @@ def derived_readings() -> str:
     return "".join(f"{r}\t{''.join(cs)}\n" for r, cs in sorted(by_reading.items()))
 
 
-
 def rebuild() -> Path:
     """Rewrite readings.txt from the installed pypinyin."""
     READINGS.write_text(derived_readings(), encoding="utf-8")
