@@ -23,7 +23,7 @@ from agent.events import Decision, DecisionKind, Kind, Member, Message
 from agent.mentions import MentionParser
 from agent.settings import GroupConfig, Settings
 
-# "群助手叫“小运”" / "the bot is called 'Sunny'": how a group's description names its assistant
+# "机器人名叫“小帮”" / "the bot is called 'Sunny'": how a group's description names its assistant
 _BOT_NAME = patterns.compile(r"(?:助手|机器人|bot|assistant)[^“\"「'\n]{0,12}[“\"「']([^”\"」'\n]{1,16})[”\"」']", re.I)
 
 

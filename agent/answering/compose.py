@@ -74,7 +74,7 @@ def best_sentences(question: str, passage: str, limit: int, heading: str = "", w
 
     A short passage (an FAQ answer, one paragraph) is quoted whole: cutting it loses the condition
     or the number next to the sentence that matched. A sentence is read with its section heading
-    (under "标题怎么写", "控制在18-28个字" is about titles). Sentences that carry the kind of answer
+    (under "报名方式", "提前3天截止" is about signing up). Sentences that carry the kind of answer
     asked for (an amount for "多少钱", a time for "几点") rank higher."""
     from agent.answering.checks import asked_types, gives_type
 

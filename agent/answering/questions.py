@@ -55,8 +55,8 @@ _CLAUSE = patterns.compile(r"[\s，,。！!；;~～…]+")
 
 
 def focus(text: str) -> str:
-    """The clauses that ask, without the chatty context around them ("我做的图老被裁").
-    A clause too thin to carry a subject ("这正常吗", "你们都退了吗") keeps the clause before it."""
+    """The clauses that ask, without the chatty context around them ("我拍的视频总糊").
+    A clause too thin to carry a subject ("这正常吗", "你们也这样吗") keeps the clause before it."""
     from agent.kb.tokenize import content_tokens  # late: jieba loads only when a question comes
 
     parts = [p for p in _CLAUSE.split(clean(text)) if p]

@@ -16,7 +16,7 @@ from agent.settings import GroupConfig
 
 _MENTION = patterns.compile(r"@\S+\s?")
 _POLITE = patterns.compile(r"^(请|麻烦|帮我|帮忙|你)+")
-_LEAD = patterns.compile(r"[：:\n]")  # what a command says before its payload ("加到知识库：…")
+_LEAD = patterns.compile(r"[：:\n]")  # what a command says before its payload ("记进知识库：…")
 # the argument each natural intent takes from the slots; schedule and mute intents read the whole phrase
 _TEXT_FROM_REST = frozenset({"kb_add", "kb_search", "broadcast", "warn"})
 _TEXT_FROM_NUMBER = frozenset({"approve_draft", "reject_draft"})
@@ -84,7 +84,7 @@ def _fits(intent: str, found: slots.Slots) -> bool:
     if BY_NAME[intent].needs_target and not found.targets:
         return False
     if intent == "schedule_add":
-        return found.timed and not found.lasting  # "安静两个小时" names how long, not when to post
+        return found.timed and not found.lasting  # "先静音三个钟头" names how long, not when to post
     if intent in ("approve_draft", "reject_draft"):
         return (intent == "reject_draft") == found.refuses
     return True

@@ -1,6 +1,6 @@
 """The arguments of a natural command: who it is about, the free text, a draft number.
 
-Owners name members the way they talk ("give Jake a warning", "把博文爸爸踢出去"), not only by
+Owners name members the way they talk ("give Jake a warning", "把小林妈妈移出群"), not only by
 @-mention, so names are read against the group's known people, display names and their unique parts
 ("Jake 🇦🇺" is also "Jake"). What a name resolves to is a contact id; a name never grants anything.
 The words that remain, with people replaced by a stand-in, are what the intent banks compare.

@@ -49,7 +49,7 @@ class Chunk:
     id: str
     scope: str
     file: str  # path relative to the scope folder, posix
-    heading: str  # heading path below the document title, e.g. "账号相关 › 订阅号和服务号有什么区别？"
+    heading: str  # heading path below the document title, e.g. "报名 › 早鸟票截止到哪天？"
     question: str  # the question of an FAQ pair, else ""
     text: str  # raw text, what an answer quotes
     index: int

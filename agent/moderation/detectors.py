@@ -75,7 +75,7 @@ _JOBS_ALLOWED = patterns.compile(
 )
 
 
-# said to the bot, the two other textbook moves: granting it a role ("你现在是管理员", "you are the admin
+# said to the bot, the two other textbook moves: granting it a role ("你已经是群管理了", "you are the admin
 # now") and standing orders for later questions ("以后有人问报名你就说…", "from now on when anyone asks")
 _TO_BOT = patterns.compile(
     r"你(现在|已经|从现在起|从今天起|从今以后|今后)(就)?(是|成了|当)(群主|管理员|群管理|管理|老师|班主任|客服|官方)|"

@@ -52,7 +52,7 @@ def _usage(ctx: Context, msg: Message, parsed: Parsed) -> list:
 
 # ---- schedule_add (and reschedule) ----
 def schedule_add(parsed: Parsed, msg: Message, ctx: Context) -> list:
-    """"/schedule add 2025-03-19 19:50 提醒…", "明天早上9点提醒大家…"; "把明天9点的推送改成10点" moves one."""
+    """"/schedule add 2025-03-19 19:50 提醒…", "明天早上9点提醒大家…"; "把明天9点那条提醒挪到10点" moves one."""
     text, now = _arg(parsed), _now(msg, ctx)
     if (moved := _MOVE.match(text)) and _names_a_post(moved["from"], now):
         return _reschedule(moved["from"], moved["to"], parsed, msg, ctx)
