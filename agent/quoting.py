@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from agent import patterns
 from agent.answering.questions import clean, focus, shape
+from agent.kb.tokenize import follows_vocabulary
 from agent.llm import vouch
 from agent.moderation.cues import CONTACT, HANDLE
 from agent.moderation.text import Text
@@ -119,6 +120,7 @@ def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
     return clip(mask(inline(text[:SOURCE_LIMIT])[: 2 * limit + 40]), limit)
 
 
+@follows_vocabulary  # the clauses that ask are found by their words
 @lru_cache(maxsize=2048)  # the gap inbox re-reads the same questions for every /gaps, /answer and digest
 def asking_clause(text: str, limit: int = QUOTE_LIMIT) -> str:
     """The question a member asked, quoted: from the first line that asks something (a pasted FAQ or
