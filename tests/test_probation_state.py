@@ -1,5 +1,5 @@
-"""agent.state.probation on a SQLite file and on a real PostgreSQL (e2e): a rejoin starts afresh, the
-compare-and-set agreement and vouch happen once, a case event lands with its decision."""
+"""agent.state.probation on a SQLite file and on a real PostgreSQL (e2e): a rejoin starts afresh but keeps
+an owner's vouch, the compare-and-set agreement and vouch happen once, a case event lands with its decision."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -30,9 +30,12 @@ def test_probation_rows_and_events(store):
     assert probation.trust(store, "g", "u", "owner", T0 + timedelta(minutes=3))
     assert not probation.trust(store, "g", "u", "owner", T0 + timedelta(minutes=4))
     assert probation.members(store, "g") == []  # vouched for
-    probation.joined(store, "g", "u", "新人", T0 + timedelta(days=1), False)  # left and came back: afresh
+    probation.left(store, "g", "u")
+    probation.joined(store, "g", "u", "新人", T0 + timedelta(days=1), False)  # left and came back: afresh,
     again = probation.row(store, "g", "u")
-    assert (again["messages"], again["agree"], again["trusted_ts"]) == (0, False, None)
+    assert (again["messages"], again["agree"]) == (0, False)
+    assert (again["trusted_by"], again["trusted_ts"]) == ("owner", T0 + timedelta(minutes=3))  # but still vouched for
+    assert probation.members(store, "g") == []
     assert not probation.agreed(store, "g", "u", T0 + timedelta(days=1, minutes=1))  # not asked this time
     case_id = store.open_case("g", "u", "link", None, "kick", T0 + timedelta(days=1, minutes=2))
     with store.deciding():
@@ -45,3 +48,6 @@ def test_probation_rows_and_events(store):
     assert probation.events(store, "g", T0 + timedelta(days=1), T0 + timedelta(days=2))[0]["event"] == "join"
     probation.left(store, "g", "u")
     assert probation.row(store, "g", "u") is None
+    probation.joined(store, "g", "v", "另一个新人", T0 + timedelta(days=1), False)
+    assert probation.row(store, "g", "v")["trusted_ts"] is None  # a vouch is for one contact id only
+    probation.left(store, "g", "v")

@@ -1,7 +1,7 @@
 """New members on probation (one row per member the bot saw join) and the decisions about them.
 
 A member's row is made by their join and removed when they leave, so a member who joined before the
-bot saw them has none and is never on probation. Every decision (joined on probation, agreed to the
+bot saw them has none and is never on probation; an owner's vouch outlives a leave and rejoin. Every decision (joined on probation, agreed to the
 rules, vouched for by an owner, a case a stricter check opened) is an event row, for `steward cases`
 and the weekly digest.
 """
@@ -20,10 +20,15 @@ if TYPE_CHECKING:
 
 
 def joined(store: Store, group_id: str, member_id: str, name: str, ts: datetime, agree: bool) -> None:
-    """A (re)join starts a fresh probation."""
+    """A (re)join starts a fresh probation, unless an owner vouched for the member on an earlier stay:
+    a vouch is for the person (their contact id), and leaving by mistake should not undo it."""
     values = dict(group_id=group_id, member_id=member_id, name=name, joined_ts=ts, messages=0, agree=agree,
                   agreed_ts=None, trusted_by=None, trusted_ts=None)
     with store.transaction() as conn:
+        vouch = conn.execute(sa.select(e.c.by, e.c.ts).where(e.c.group_id == group_id, e.c.member_id == member_id,
+                                                             e.c.event == "trust").order_by(e.c.ts.desc()).limit(1)).first()
+        if vouch is not None:
+            values |= dict(trusted_by=vouch.by, trusted_ts=vouch.ts)
         conn.execute(p.delete().where(p.c.group_id == group_id, p.c.member_id == member_id))
         conn.execute(p.insert().values(**values))
         conn.execute(e.insert().values(group_id=group_id, member_id=member_id, event="join", ts=ts))
