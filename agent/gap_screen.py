@@ -2,7 +2,8 @@
 knowledge answers now, or that is plain chatter, is not work for an owner.
 
 "Answers now" is the bot's own answerability: the answer route's candidates for the question, the
-best one at or above the answer threshold, exactly as a member asking it now would be answered.
+best one at or above the answer threshold and out of the unsure band (where the reply itself says it may
+have missed, and the question is kept for the owners), exactly as a member asking it now would be answered.
 Chatter is social glue ("哈哈哈？", "谢谢") or what the group's theme judge calls off-topic (gossip),
 by the same judges the bot uses on messages.
 """
@@ -29,7 +30,8 @@ class Screen:
     def answered(self, group: GroupConfig, question: str) -> bool:
         ctx = Context(group, self.services, deque())
         found = self.route.candidates(question, ctx)
-        return bool(found) and found[0].confidence >= self.services.settings.retrieval.answer_threshold
+        retrieval = self.services.settings.retrieval
+        return bool(found) and found[0].confidence >= max(retrieval.answer_threshold, retrieval.unsure_below)
 
     def chatter(self, group: GroupConfig, question: str) -> bool:
         if is_glue(Message("gap", group.id, Member("", ""), question, datetime.now(timezone.utc))):

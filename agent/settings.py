@@ -127,6 +127,8 @@ class RetrievalSettings(_Strict):
     top_k: int = Field(default=5, ge=1)
     rrf_k: int = Field(default=10, ge=1)  # small: with ~50 chunks a large k flattens rank 1 vs 5
     answer_threshold: float = Field(default=0.5, ge=0, le=1)  # calibrated confidence to answer
+    # a quoted answer under this says it may have missed the point and the question goes to the owners too
+    unsure_below: float = Field(default=0.6, ge=0, le=1)
     max_sentences: int = Field(default=3, ge=1)
 
 

@@ -120,6 +120,12 @@ class AnswerRoute:
         return self.theme_judges is not None and view.topic(self.theme_judges(ctx.group.id)).offtopic
 
     @staticmethod
+    def _record_gap(message: Message, ctx: Context) -> None:
+        """The question goes to the owners' open questions (/gaps, the gap notes)."""
+        ctx.services.store.add_gap(ctx.group.id, message.sender.id, message.id, clean(message.text), message.to_bot,
+                                   message.ts)
+
+    @staticmethod
     def _earlier_question(message: Message, ctx: Context) -> str | None:
         """The same member's question of a few minutes ago, if that is what they last said."""
         window = timedelta(minutes=ctx.group.theme_policy.reply_minutes)
@@ -145,13 +151,17 @@ class AnswerRoute:
         if quoted:
             text = text.rstrip("；;")
             body = text + ("" if text.endswith(("。", "！", "？", ".", "!", "?")) else "。")
-            text = ctx.sentence("answer", answer=body, source=sources[0].cite())
+            said = "answer"
+            if conf < ctx.services.settings.retrieval.unsure_below:  # a near miss: the owners get to check
+                self._record_gap(message, ctx)
+                said = "answer_unsure" if tells_owners(ctx.group) else "answer_unsure_kept"
+                detail = {**detail, "unsure": True}
+            text = ctx.sentence(said, answer=body, source=sources[0].cite())
         return Decision(DecisionKind.ANSWER, message.id, self.name, confidence=conf, sources=sources,
                         actions=[Say(ctx.group.id, text, (message.sender.id,))], detail=detail, **usage)
 
     def _unknown(self, message, ctx, conf, detail, usage) -> Decision:
-        question = clean(message.text)
-        ctx.services.store.add_gap(ctx.group.id, message.sender.id, message.id, question, message.to_bot, message.ts)
+        self._record_gap(message, ctx)
         actions = []
         if message.to_bot and ctx.group.answer.unknown_reply_when_addressed:
             said = "unknown" if tells_owners(ctx.group) else "unknown_kept"  # "passed to the owners" only if it is
