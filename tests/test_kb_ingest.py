@@ -3,14 +3,14 @@ from agent.kb.ingest import SEP, chunk_text, domain_terms, knowledge_files
 
 FAQ = """# 常见问题
 
-## 账号相关
+## 会员相关
 
-**Q：订阅号和服务号有什么区别？**
-A：订阅号每天可以群发1次；服务号每月可以群发4次。
+**Q：普通会员和高级会员差在哪？**
+A：普通会员每周能借书1次；高级会员每周能借书4次。
 
-**Q：公众号名字能改吗？**
-A：可以，一年最多改2次。
-改名前想清楚。
+**Q：会员卡能转给别人吗？**
+A：可以，每年最多转2次。
+转之前先跟管理员说。
 
 ## 其他
 
@@ -18,15 +18,15 @@ Q: 可以带朋友来吗?
 A: 可以，提前告诉管理员。
 
 ### 活动能退款吗？
-开始前48小时以上可以全额退款。之后不退，但可以转让。
+提前两天以上取消的，钱全部退回；晚于这个时间就不退了，只能把名额转让出去。
 """
 
 
 def test_faq_pairs_are_whole_chunks_with_question_metadata():
     chunks = chunk_text("g1", "faq.md", FAQ, chunk_size=360, chunk_overlap=40)
     by_q = {c.question: c for c in chunks if c.question}
-    assert set(by_q) == {"订阅号和服务号有什么区别？", "公众号名字能改吗？", "可以带朋友来吗?", "活动能退款吗？"}
-    assert "A：可以，一年最多改2次。\n改名前想清楚。" in by_q["公众号名字能改吗？"].text
+    assert set(by_q) == {"普通会员和高级会员差在哪？", "会员卡能转给别人吗？", "可以带朋友来吗?", "活动能退款吗？"}
+    assert "A：可以，每年最多转2次。\n转之前先跟管理员说。" in by_q["会员卡能转给别人吗？"].text
     assert by_q["可以带朋友来吗?"].text.startswith("Q: 可以带朋友来吗?") and "提前告诉管理员" in by_q["可以带朋友来吗?"].text
     assert "转让" in by_q["活动能退款吗？"].text
 
@@ -40,11 +40,11 @@ def test_faq_pair_longer_than_chunk_size_is_not_cut():
 def test_heading_path_excludes_single_title_and_joins_levels():
     chunks = chunk_text("g1", "faq.md", FAQ, chunk_size=360, chunk_overlap=40)
     headings = {c.heading for c in chunks}
-    assert headings == {"账号相关", "其他", f"其他{SEP}活动能退款吗？"}
+    assert headings == {"会员相关", "其他", f"其他{SEP}活动能退款吗？"}
     assert all(c.title == "常见问题" for c in chunks)
     # the embedded text carries the topic; the stored text stays raw for quoting
     first = chunks[0]
-    assert first.embed_text.startswith(f"常见问题{SEP}账号相关{SEP}订阅号和服务号有什么区别？\n")
+    assert first.embed_text.startswith(f"常见问题{SEP}会员相关{SEP}普通会员和高级会员差在哪？\n")
     assert not first.text.startswith("常见问题")
 
 
@@ -84,8 +84,8 @@ def test_ids_are_stable_unique_and_scope_specific():
 def test_units_are_sentences_under_the_heading():
     chunks = chunk_text("g1", "faq.md", FAQ, 360, 40)
     units = chunks[0].units
-    assert units[0].startswith(f"账号相关{SEP}订阅号和服务号有什么区别？\n")
-    assert any(u.endswith("订阅号每天可以群发1次；") for u in units)
+    assert units[0].startswith(f"会员相关{SEP}普通会员和高级会员差在哪？\n")
+    assert any(u.endswith("普通会员每周能借书1次；") for u in units)
 
 
 def test_txt_files_are_not_markdown():
@@ -103,9 +103,9 @@ def test_knowledge_files_lists_markdown_and_text_only(tmp_path):
 
 
 def test_domain_terms_come_from_marked_text():
-    text = "**改群昵称**：用“城市-行业”格式，推荐「秀米」和Canva，读《增长黑客》。这是一整句很长的普通文字。"
+    text = "**备注名格式**：用“城市-行业”格式，推荐「秀米」和Canva，读《增长黑客》。这是一整句很长的普通文字。"
     terms = domain_terms(text, ["一、每周分享会"])
-    assert {"改群昵称", "秀米", "增长黑客", "Canva", "每周分享会"} <= terms
+    assert {"备注名格式", "秀米", "增长黑客", "Canva", "每周分享会"} <= terms
     assert "一" not in terms and not any(len(t) > 6 for t in terms)
 
 

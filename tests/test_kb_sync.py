@@ -9,8 +9,8 @@ from chromadb.utils import embedding_functions
 import agent.kb.sync as kb_sync
 from agent.kb import KnowledgeBase, USEEmbeddingFunction
 
-EVENTS = "# 活动\n\n## 分享会\n- 时间：每周三 20:00。\n- 回放保留30天。\n\n## 沙龙\n- 地点：杭州。\n- 票价：99元。\n"
-FAQ = "# FAQ\n\n**Q：名字能改吗？**\nA：一年最多改2次。\n\n**Q：一次能发几篇？**\nA：最多8篇。\n"
+EVENTS = "# 活动\n\n## 分享会\n- 每周三 20:00 开讲。\n- 回放保留30天。\n\n## 沙龙\n- 地点：杭州。\n- 票价：99元。\n"
+FAQ = "# FAQ\n\n**Q：名字可以修改吗？**\nA：一年最多改2次。\n\n**Q：一次能发几篇？**\nA：最多8篇。\n"
 
 
 class CountingEF(USEEmbeddingFunction):

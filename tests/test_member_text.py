@@ -198,7 +198,7 @@ def test_no_member_text_adds_structure_or_contact_data_to_knowledge_or_posts(app
     chat = Chat(app)
     member = chat.group.members[2].id
     before = chat.knowledge()
-    for attempt in (f"/kb add {text}", f"@{chat.group.bot_name} 把这条加到知识库：{text}"):
+    for attempt in (f"/kb add {text}", f"@{chat.group.bot_name} 把这条记进知识库：{text}"):
         refused = chat.say(member, attempt, to_bot=attempt.startswith("@"))
         assert chat.knowledge() == before
         if refused is not None and refused.kind == DecisionKind.VIOLATION:  # moderated as any member's text:

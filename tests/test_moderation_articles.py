@@ -12,7 +12,7 @@ def finding(kind: str, cues: tuple = ()) -> Finding:
 
 def test_chinese_rules():
     group = GroupConfig(id="g", theme="t", bot_name="阿福", rules=[
-        "禁止发广告、推广", "不发其他群的二维码和入群链接", "不发短链接和网盘链接", "禁止辱骂、地域黑", "警惕刷单诈骗",
+        "禁止发广告、推广", "别发外群的二维码，也别发入群链接", "不发短链接和网盘链接", "禁止辱骂、地域黑", "警惕刷单诈骗",
         "不要刷屏", "不要调戏阿福"])
     assert article_for(finding("ad"), group)[0] == 1
     assert article_for(finding("link", ("二维码", "入群")), group)[0] == 2

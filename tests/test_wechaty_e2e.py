@@ -221,11 +221,11 @@ async def test_unmanaged_rooms_and_own_messages_are_ignored(tmp_path, g1, route)
 
 
 async def test_a_topic_alone_binds_no_room_until_a_configured_owner_says_bind(tmp_path, route):
-    g = group("g1").model_copy(update={"room_id": None, "topic": "公众号运营交流群"})
+    g = group("g1").model_copy(update={"room_id": None, "topic": "自媒体写作互助群"})
     settings = settings_for(tmp_path, [g])
     lb = LoopbackPuppet()
-    lb.add_room("r-123", "公众号运营交流群", owner_id=OWNER, member_ids=[ALICE])
-    lb.add_room("r-456", "公众号运营交流群2", owner_id=OWNER, member_ids=[ALICE])
+    lb.add_room("r-123", "自媒体写作互助群", owner_id=OWNER, member_ids=[ALICE])
+    lb.add_room("r-456", "自媒体写作互助群2", owner_id=OWNER, member_ids=[ALICE])
     async with on_loopback(settings, pipeline_for(settings, route), puppet=lb) as (_, channel):
         assert channel.room_of_group == {}
         lb.say("r-123", ALICE, "q 还没绑定")
