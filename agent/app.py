@@ -69,13 +69,14 @@ class ThemeJudges:
         self._building: set[str] = set()
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="theme-judges")
+        self._closed = threading.Event()
 
     def __call__(self, group_id: str) -> ThemeJudge:
         version = self.kb.version
         with self._lock:
             cached = self._built.get(group_id)
             if cached is not None:
-                if cached[0] != version and group_id not in self._building:
+                if cached[0] != version and group_id not in self._building and not self._closed.is_set():
                     self._building.add(group_id)
                     self._worker.submit(self._rebuild, group_id)
                 return cached[1]
@@ -100,8 +101,16 @@ class ThemeJudges:
                 self._built[group_id] = (version, judge)
         return judge
 
+    def close(self) -> None:
+        """Stop rebuilding: a waiting rebuild gives up, a queued one is dropped."""
+        self._closed.set()
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
     def _rebuild(self, group_id: str) -> None:
-        time.sleep(self.SETTLE_S)
+        if self._closed.wait(self.SETTLE_S):  # the app closed meanwhile: its knowledge index is going
+            with self._lock:
+                self._building.discard(group_id)
+            return
         try:
             self.build(group_id)
         except Exception:  # the old judge keeps judging; the next message after a change retries
@@ -202,6 +211,8 @@ class App:
         return {"calls": u.calls, "tokens": u.prompt_tokens + u.completion_tokens}
 
     def close(self) -> None:
+        self.judges.close()  # background rebuilds first: they read the knowledge index
+        self.kb.close()
         if self.llm is not None:
             self.llm.close()  # stops a local model server the app started
         self.store.close()

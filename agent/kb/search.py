@@ -75,6 +75,7 @@ class SearchIndex:
         self._rebuilds: dict[tuple[str, ...], Future] = {}
         self._parsed: dict[str, _Parsed] = {}  # by chunk id
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-index")
+        self._closed = threading.Event()
 
     def changed(self, background: bool) -> None:
         """The collection changed: rebuild every scope set searched so far, now or (`background`) on
@@ -107,11 +108,12 @@ class SearchIndex:
     def _refresh(self, key: tuple[str, ...]) -> None:
         """Queue one background rebuild of a scope set (callers hold the lock)."""
         running = self._rebuilds.get(key)
-        if running is None or running.done():
+        if (running is None or running.done()) and not self._closed.is_set():
             self._rebuilds[key] = self._worker.submit(self._rebuild, key)
 
     def _rebuild(self, key: tuple[str, ...]) -> None:
-        time.sleep(SETTLE_S)
+        if self._closed.wait(SETTLE_S):  # closed meanwhile: the collection is going
+            return
         try:
             self._build(key)
         except Exception:  # the old set keeps answering; the next search after a change retries
@@ -160,10 +162,17 @@ class SearchIndex:
                 self._cache[key] = built
             return self._cache[key]
 
+    def close(self) -> None:
+        """Stop rebuilding (the collection is about to go): a waiting or queued rebuild is dropped, a
+        running one finishes first."""
+        self._closed.set()
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
     def ready(self, timeout: float = 60) -> bool:
-        """Wait until every scope set searched so far is built from the current index."""
+        """Wait until every scope set searched so far is built from the current index (never, once
+        closed)."""
         deadline = time.monotonic() + timeout
-        while True:
+        while not self._closed.is_set():
             with self._lock:
                 stale = [k for k, v in self._cache.items() if v.built_at != self._current()]
                 for key in stale:
@@ -175,6 +184,7 @@ class SearchIndex:
             if left <= 0:
                 return False
             wait(running, timeout=left)
+        return False
 
     def search(self, query: str, scopes: list[str], k: int = 5) -> list[Hit]:
         """Top-k chunks of the given scopes for `query`, by dense + BM25 rank fusion."""

@@ -108,6 +108,10 @@ class KnowledgeBase:
         self._follow()
         return self.index.search(query, scopes, k)
 
+    def close(self) -> None:
+        """Stop the index's background rebuilds (the app is closing)."""
+        self.index.close()
+
     def ready(self, timeout: float = 60) -> bool:
         """Wait until every scope set searched so far is built from the current index (tests, and
         callers that must see a change before going on); another process's sync counts at once."""
