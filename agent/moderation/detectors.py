@@ -79,9 +79,9 @@ _JOBS_ALLOWED = patterns.compile(
 # now") and standing orders for later questions ("以后有人问报名你就说…", "from now on when anyone asks")
 _TO_BOT = patterns.compile(
     r"你(现在|已经|从现在起|从今天起|从今以后|今后)(就)?(是|成了|当)(群主|管理员|群管理|管理|老师|班主任|客服|官方)|"
-    r"you('re| are) (now |officially )?(the |an? )?(admin|administrator|owner|moderator|mod)|"
+    r"\byou('re| are) (now |officially )?(the |an? )?(admin|administrator|owner|moderator|mod)\b|"
     r"(以后|今后|从现在(开始|起)|从今天起).{0,4}(有人|谁|大家|群友|别人).{0,16}你(就|都|一律|只)(回复|回答|说|告诉)|"
-    r"from now on,? (when|whenever|if) (anyone|someone|somebody|people|a member)"
+    r"\bfrom now on,? (when|whenever|if) (anyone|someone|somebody|people|a member)\b"
 )
 
 
