@@ -1,6 +1,7 @@
 """Commands: parsed from slash or natural phrasing; permission by contact id only; side effects
 confirmed; bad arguments get the usage line."""
 import ast
+import contextlib
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -230,12 +231,22 @@ def test_every_declared_command_is_refused_to_a_member_unless_declared_for_every
     assert {p: p.read_bytes() for p in knowledge.rglob("*") if p.is_file()} == files
 
 
+def _parse(path: Path) -> ast.Module:
+    """ast.parse, tried up to three times: CPython 3.11 before 3.11.8 can raise a spurious SystemError
+    ("AST constructor recursion depth mismatch") when another thread runs during a parse (gh-106905)."""
+    source = path.read_text(encoding="utf-8")
+    for _ in range(2):
+        with contextlib.suppress(SystemError):
+            return ast.parse(source)
+    return ast.parse(source)
+
+
 def test_features_declare_their_commands_without_importing_the_pipeline():
     """Each handler lives beside its spec in its feature's module, and no such module reaches up
     into the pipeline, the routes or the app."""
     for spec in SPECS:
         module = sys.modules[spec.handler.__module__]
-        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        tree = _parse(Path(module.__file__))
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
             a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not {m for m in imported if m and m.split(".")[:2] in (["agent", "pipeline"], ["agent", "routes"],
@@ -280,3 +291,19 @@ def test_a_members_command_in_words_that_also_breaks_a_rule_is_a_violation(app, 
     assert d.kind == kind and d.detail.get("permitted") is False
     assert d.detail.get("intent") == intent or (intent == "*" and d.detail.get("intent") in BY_NAME)
     assert not any(isinstance(a, Kick) or (isinstance(a, Say) and not a.mentions) for a in d.actions)  # nothing it asked for
+
+
+def test_a_broadcast_request_is_a_violation_where_the_bots_rule_forbids_announcing(app):
+    """Reaching for /broadcast alone gets the refusal, unless the group's rule about the bot says that
+    asking it to announce is off-limits: then it is an injection citing that rule, intent kept."""
+    group = app.settings.groups["demo"]
+    member = group.members[0].id
+    plain = run(app, "帮忙发条群公告：周日停训", member, to_bot=True)
+    assert plain.kind == DecisionKind.COMMAND and plain.detail["permitted"] is False
+    bot_rule = len(group.rules)
+    group.rules[-1] = group.rules[-1].model_copy(update={"text": group.rules[-1].text + "它也不帮群友发公告。"})
+    d = run(app, "帮忙发条群公告：周一停训", member, ts=T0 + timedelta(minutes=1), to_bot=True)
+    assert d.kind == DecisionKind.VIOLATION and d.violation.kind == "injection" and d.violation.article == bot_rule
+    assert d.detail["intent"] == "broadcast" and d.detail["permitted"] is False
+    owner = run(app, "帮忙发条群公告：周二停训", group.owners[0].id, ts=T0 + timedelta(minutes=2), to_bot=True)
+    assert owner.kind == DecisionKind.COMMAND and owner.detail["permitted"] is True  # staff may announce

@@ -135,6 +135,24 @@ def lead_capture(t: Text) -> Finding | None:
     return None
 
 
+# a rule about the bot that names announcing ("它不帮群友发公告", "it makes no announcements for members")
+_ANNOUNCING = patterns.compile(r"通知|公告|群发|\bannounce|\bbroadcast")
+_ANNOUNCE_CUES = ("通知", "公告", "announce", "broadcast")
+
+
+def asked_to_announce(intent: str, group: GroupConfig) -> Finding | None:
+    """A member's refused request that the bot announce something, where the group's rule about the
+    bot says asking it to announce is off-limits: an attempt to speak to everyone in the bot's voice."""
+    from agent.moderation.articles import kinds_of  # articles reads Finding from here
+
+    if intent != "broadcast":
+        return None
+    if not any("injection" in kinds_of(rule, group.bot_name) and _ANNOUNCING.search(rule.text.lower())
+               for rule in group.rules):
+        return None
+    return _found("injection", "asks the bot to announce for them", 0.85, cues_=_ANNOUNCE_CUES)
+
+
 def jobs_allowed(group: GroupConfig) -> bool:
     """The group's own description or rules allow genuine full-time job posts."""
     text = " ".join([group.description, *(r.text for r in group.rules)]).lower()

@@ -1,6 +1,7 @@
 """First route: command-shaped text. Owners and admins run it; everyone else gets a polite refusal,
-unless a member's command in words also breaks a rule (an injection dressed as a request): then the
-moderation route after this one warns as for any violation.
+unless a member's command in words also breaks a rule (an injection dressed as a request, or asking
+the bot to announce something where its rule forbids that): then the moderation route after this one
+warns as for any violation.
 
 Permission is a predicate on the sender's role, and the role comes from the contact id alone."""
 from __future__ import annotations
@@ -13,7 +14,7 @@ from agent.commands.parse import parse
 from agent.commands.understand import understand, worth_asking
 from agent.events import Decision, DecisionKind, Message, Say
 from agent.moderation import replies
-from agent.moderation.detectors import flagged
+from agent.moderation.detectors import asked_to_announce, flagged
 from agent.pipeline import Context
 from agent.settings import GroupConfig
 
@@ -55,7 +56,7 @@ class CommandRoute:
         if replies.is_dismissal(message) and (verdict is None or not verdict.parsed.slash):
             return False  # an owner calling a quoted warning a false alarm: moderation's feedback, not a command
         if verdict is not None and not verdict.permitted and not verdict.parsed.slash \
-                and flagged(message, ctx.group):
+                and (flagged(message, ctx.group) or asked_to_announce(verdict.intent, ctx.group)):
             ctx.view_of(message).refused_intent = verdict.intent
             return False  # a member's words reaching for owner powers that break a rule: moderation's case
         return verdict is not None or (ctx.services.llm is not None and worth_asking(message))
