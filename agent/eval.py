@@ -78,7 +78,9 @@ class _PR:
         return {"n": n, "precision": _ratio(self.tp, self.tp + self.fp), "recall": _ratio(self.tp, self.tp + self.fn)}
 
 
-def _facts_in(text: str, facts: list[str]) -> bool:
+def holds_facts(text: str, facts: list[str]) -> bool:
+    """Every fact is in the text, case and whitespace aside: how the eval contract checks a reply (and
+    calibration a passage)."""
     t = _norm(text)
     return all(_norm(f) in t for f in facts)
 
@@ -155,10 +157,10 @@ def _replay_messages(app, group: GroupConfig, path: Path, details: list | None) 
         latencies.append(d.elapsed_ms if d else 0.0)
         expect = row["expect"]
         counts[expect] = counts.get(expect, 0) + 1
-        if expect == "answer" and kind == DecisionKind.ANSWER and _facts_in(reply, row.get("facts", [])):
+        if expect == "answer" and kind == DecisionKind.ANSWER and holds_facts(reply, row.get("facts", [])):
             ans_ok += 1
             cited = {s.file for s in d.sources}
-            if row.get("source") in cited or any(_facts_in(knowledge.get(f, ""), row["facts"]) for f in cited):
+            if row.get("source") in cited or any(holds_facts(knowledge.get(f, ""), row["facts"]) for f in cited):
                 ans_src += 1
         if expect == "unknown":
             unk_ok += kind == DecisionKind.UNKNOWN
@@ -176,7 +178,7 @@ def _replay_messages(app, group: GroupConfig, path: Path, details: list | None) 
         must_not += any(_norm(s) in _norm(reply) for s in row.get("must_not", []))
         if details is not None:
             details.append({"id": row["id"], "expect": expect, "got": str(kind), "text": row["text"],
-                            "reply": reply, "facts_ok": _facts_in(reply, row.get("facts", [])) if expect == "answer" else None,
+                            "reply": reply, "facts_ok": holds_facts(reply, row.get("facts", [])) if expect == "answer" else None,
                             "detail": d.detail if d else {}, "confidence": d.confidence if d else None,
                             "violation": (d.violation.kind if d and d.violation else None)})
     latencies.sort()

@@ -18,7 +18,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from agent.eval import _facts_in, sandbox
+from agent.eval import holds_facts, sandbox
 from agent.eval import groups_under
 from agent.routes.answer import CONSIDERED as JUDGED  # passages the answer route judges
 from agent.settings import load_settings
@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def kind(decided: dict, facts: list[str], hits: list, knowledge: str) -> str:
     if decided["got"] == "answer" and decided["facts_ok"]:
         return "ok"
-    if not _facts_in(knowledge, facts):
+    if not holds_facts(knowledge, facts):
         return "not_in_knowledge"
-    rank = next((i for i, h in enumerate(hits) if _facts_in(f"{h.heading}\n{h.text}", facts)), None)
+    rank = next((i for i, h in enumerate(hits) if holds_facts(f"{h.heading}\n{h.text}", facts)), None)
     if rank is None:
         return "no_single_passage"
     if decided["got"] == "answer":

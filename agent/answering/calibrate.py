@@ -53,7 +53,7 @@ def harvest(folder: Path, settings: Settings) -> list[Asked]:
     route's own code on an isolated index of the folder's knowledge."""
     import json
 
-    from agent.eval import _facts_in, group_names_bot, sandbox, to_message
+    from agent.eval import holds_facts, group_names_bot, sandbox, to_message
     from agent.mentions import MentionParser
     from agent.pipeline import Context
 
@@ -71,7 +71,7 @@ def harvest(folder: Path, settings: Settings) -> list[Asked]:
                 continue
             facts = row.get("facts", [])
             rows = tuple(Row(c.observed.values, c.observed.cross,
-                             row["expect"] == "answer" and _facts_in(f"{c.hit.heading}\n{c.hit.text}", facts))
+                             row["expect"] == "answer" and holds_facts(f"{c.hit.heading}\n{c.hit.text}", facts))
                          for c in route.candidates(message.text, ctx))
             out.append(Asked(group.id, row["expect"], rows))
     return out
