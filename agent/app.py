@@ -29,6 +29,7 @@ from agent.analytics.recorder import Recorder
 from agent.answering.writer import AnswerWriter
 from agent.blocklist.guard import BlocklistRoute, BlocklistWatch
 from agent.gap_notes import GapNotes
+from agent.kb.tokenize import vocabulary
 from agent.llm import tokens
 from agent.llm.budget import Budget
 from agent.llm.prompts import Prompts
@@ -94,7 +95,8 @@ class ThemeJudges:
         waits, and what follows must be judged on the new knowledge)."""
         version = self.kb.version  # read first: a sync during the build leaves the judge stale, not wrong
         got = self.kb.collection.get(where={"scope": {"$in": [group_id, "shared"]}}, include=["documents"])
-        judge = ThemeJudge(self.settings.groups[group_id], got["documents"] or [], got["ids"])
+        with vocabulary(self.kb.words_of(group_id)):  # the judge keeps the knowledge's words as cut here
+            judge = ThemeJudge(self.settings.groups[group_id], got["documents"] or [], got["ids"])
         with self._lock:
             cached = self._built.get(group_id)
             if cached is None or cached[0] <= version:

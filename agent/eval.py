@@ -91,7 +91,6 @@ def sandbox(folder: Path | str, settings: Settings, llm_mode: str = "none",
     """A fresh app built from the folder alone: its knowledge copied to a temporary folder, an index
     and a store that live and die with the block. `configure` may adjust the group (e.g. preview)."""
     from agent.app import build  # late: building loads the embedding model
-    from agent.kb.tokenize import forget_words
 
     folder = Path(folder)
     group = load_group(folder)
@@ -110,7 +109,6 @@ def sandbox(folder: Path | str, settings: Settings, llm_mode: str = "none",
         cfg.groups = {group.id: group}
         if llm_mode == "none":
             cfg.llm.provider = "none"
-        forget_words()  # words an earlier group's knowledge taught jieba would cut this group's text
         app = build(cfg, ephemeral=True)
         try:
             app.sync_knowledge()

@@ -22,6 +22,7 @@ from agent.bounds import head_and_tail
 from agent.channels.base import scrubbed
 from agent.clock import local
 from agent.events import Action, Decision, DecisionKind, Kick, Member, Message, Recall, Role, Say, Whisper
+from agent.kb.tokenize import vocabulary
 from agent.llm.deadline import per_message as reply_deadline
 from agent.settings import GroupConfig, Settings
 from agent.store import Store
@@ -163,7 +164,7 @@ class Pipeline:
             message = self.with_role(self._bounded(_encodable(on_clock(message, group))), group)
             recent = self._recent.setdefault(group.id, deque(maxlen=self._window))
             store = self.services.store
-            with store.deciding():  # its strikes and gaps wait for the transaction below
+            with store.deciding(), self._vocabulary(group.id):  # its strikes and gaps wait for the transaction below
                 view = MessageView(message, group, recent)
                 ctx = Context(group=group, services=self.services, recent=recent, view=view)
                 decision = self._decide(message, ctx)
@@ -179,6 +180,11 @@ class Pipeline:
         recent.append((message, decision))
         self._notify("decided", message, decision)
         return decision
+
+    def _vocabulary(self, group_id: str):
+        """Cut this group's text with its own knowledge's words (agent.kb.tokenize), never another's."""
+        kb = self.services.kb
+        return vocabulary(kb.words_of(group_id) if kb is not None else frozenset())
 
     def _claim(self, message_id: str) -> bool:
         """Whether this delivery is the one to decide: the id was not decided before and no other

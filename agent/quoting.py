@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from agent import patterns
 from agent.answering.questions import clean, focus, shape
-from agent.kb.tokenize import follows_vocabulary
+from agent.kb.tokenize import current_vocabulary, follows_vocabulary
 from agent.llm import vouch
 from agent.moderation.cues import CONTACT, HANDLE
 from agent.moderation.text import Text
@@ -120,11 +120,15 @@ def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
     return clip(mask(inline(text[:SOURCE_LIMIT])[: 2 * limit + 40]), limit)
 
 
-@follows_vocabulary  # the clauses that ask are found by their words
-@lru_cache(maxsize=2048)  # the gap inbox re-reads the same questions for every /gaps, /answer and digest
 def asking_clause(text: str, limit: int = QUOTE_LIMIT) -> str:
     """The question a member asked, quoted: from the first line that asks something (a pasted FAQ or
     notice below it is not the question), only its asking clauses (see answering.questions.focus)."""
+    return _asking_clause(text, limit, current_vocabulary())
+
+
+@follows_vocabulary  # the clauses that ask are found by their words
+@lru_cache(maxsize=2048)  # the gap inbox re-reads the same questions for every /gaps, /answer and digest
+def _asking_clause(text: str, limit: int, words: frozenset[str]) -> str:
     lines = [line for line in (inline(clean(raw)) for raw in text[:SOURCE_LIMIT].splitlines()) if line]
     asked = next((line for line in lines if shape(line).is_question), " ".join(lines))
     return quote(focus(asked) if asked else "", limit)

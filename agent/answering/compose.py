@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from agent import patterns
-from agent.kb.tokenize import content_tokens, corpus_counts, follows_vocabulary, normalize
+from agent.kb.tokenize import content_tokens, corpus_counts, current_vocabulary, follows_vocabulary, normalize
 
 _SENTENCE = patterns.compile(r"[^\n。！？；!?;]*[。！？；!?;]|[^\n。！？；!?;]+")  # or a line's unended rest
 _FAQ_Q = patterns.compile(r"^\s*(?:[-*]\s*)?(?:\*\*)?\s*(?:Q\d*|问\d*|问题|question)\s*[：:].*?$", re.M | re.I)
@@ -38,10 +38,14 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-@follows_vocabulary  # a word jieba learns gets a count of its own
-@lru_cache(maxsize=65536)
 def rarity(word: str) -> float:
     """log(total / count) in jieba's general corpus; unseen words are the rarest of all."""
+    return _rarity(word, current_vocabulary())
+
+
+@follows_vocabulary  # a word jieba learns gets a count of its own
+@lru_cache(maxsize=65536)
+def _rarity(word: str, words: frozenset[str]) -> float:
     freq, total = corpus_counts()
     return math.log(total / (freq.get(word) or 1))
 

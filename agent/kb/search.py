@@ -20,7 +20,7 @@ from chromadb.api.types import EmbeddingFunction
 from agent.kb.ingest import SEP, domain_terms
 from agent.kb.retrieve import Hit, LexicalIndex, clean_query, document_terms, fuse, query_tokens
 from agent.kb.sync import UNIT_MARK
-from agent.kb.tokenize import add_words
+from agent.kb.tokenize import learnable, vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ class ScopeSet:
     lexical: LexicalIndex
     position: dict[str, int]
     records: int  # chunks and units, the candidates of a dense query
-    built_at: tuple[int, int]  # (index version, jieba words epoch) it was built from
+    built_at: int  # the index version it was built from
+    words: frozenset[str] = frozenset()  # what its chunks mark (headings, bold, quotes): how its text is cut
     # every record's vector and its chunk's position, when the index is small enough to hold them:
     # an exact dot product then replaces a Chroma query (0.1 ms against 9 ms a question here)
     vectors: np.ndarray | None = None
@@ -52,12 +53,12 @@ class ScopeSet:
 @dataclass
 class _Parsed:
     """What indexing read from one chunk, kept between rebuilds: after a /kb add only the new chunks
-    are tokenized (all of them again once jieba has learnt new words: a new `epoch`)."""
+    are tokenized (all of them again when the scope set's words changed: a new `epoch`)."""
 
     scope: str
     headed: str  # heading, question and text: what BM25 indexes
     marked: set[str]  # domain terms the chunk marks (headings, bold, quotes)
-    epoch: int = -1  # the jieba dictionary `terms` were cut with
+    epoch: frozenset[str] | None = None  # the knowledge words `terms` were cut with
     terms: list[str] = field(default_factory=list)
 
 
@@ -69,7 +70,6 @@ class SearchIndex:
         self.collection, self.ef = collection, embedding_function
         self.rrf_k, self.dense_weight, self.bm25_weight = rrf_k, dense_weight, bm25_weight
         self.version = 0  # bumped by every change of the collection: caches built on it key on it
-        self._words = 0  # bumped when jieba learns words: every scope set's tokens may have changed
         self._cache: dict[tuple[str, ...], ScopeSet] = {}
         self._lock = threading.Lock()  # the scope sets and their rebuilds: held briefly, never by a sync
         self._rebuilds: dict[tuple[str, ...], Future] = {}
@@ -97,13 +97,10 @@ class SearchIndex:
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
-                if cached.built_at != self._current():
+                if cached.built_at != self.version:
                     self._refresh(key)
                 return cached
         return self._build(key)
-
-    def _current(self) -> tuple[int, int]:
-        return self.version, self._words
 
     def _refresh(self, key: tuple[str, ...]) -> None:
         """Queue one background rebuild of a scope set (callers hold the lock)."""
@@ -122,7 +119,7 @@ class SearchIndex:
     def _build(self, key: tuple[str, ...]) -> ScopeSet:
         """Read the scopes' chunks and index them, then swap the result in, unless a newer one is there."""
         with self._lock:
-            built_at = self._current()  # read first: a change during the build leaves the set stale, not wrong
+            built_at = self.version  # read first: a change during the build leaves the set stale, not wrong
         held = self.collection.count() <= IN_MEMORY_RECORDS
         got = self.collection.get(where=scope_filter(key),
                                   include=["documents", "metadatas", *(["embeddings"] if held else [])])
@@ -141,21 +138,19 @@ class SearchIndex:
             if known is None or known.headed != h:
                 known = self._parsed[i] = _Parsed(m["scope"], h, domain_terms(t, m.get("heading", "").split(SEP)))
             parsed.append(known)
-        # terms the knowledge marks (headings, bold, quotes) join jieba's dictionary before indexing
-        if add_words(set().union(*(p.marked for p in parsed))):
-            with self._lock:  # every scope set was cut with the smaller dictionary
-                self._words += 1
-                built_at = (built_at[0], self._words)
-        for p in parsed:
-            if p.epoch != built_at[1]:
-                p.terms = document_terms(p.headed)
-                p.epoch = built_at[1]
+        # terms these scopes' knowledge marks (headings, bold, quotes) are words when their text is cut
+        words = learnable(set().union(*(p.marked for p in parsed)))
+        with vocabulary(words):
+            for p in parsed:
+                if p.epoch != words:
+                    p.terms = document_terms(p.headed)
+                    p.epoch = words
         terms = [p.terms for p in parsed]
         kept = set(ids)
         for gone in [i for i, p in self._parsed.items() if p.scope in key and i not in kept]:
             self._parsed.pop(gone, None)
         built = ScopeSet(ids, metas, texts, LexicalIndex(headed, terms), position, records=len(got["ids"]),
-                         built_at=built_at, vectors=vectors, owners=owners)
+                         built_at=built_at, words=words, vectors=vectors, owners=owners)
         with self._lock:
             cached = self._cache.get(key)
             if cached is None or cached.built_at <= built_at:
@@ -174,7 +169,7 @@ class SearchIndex:
         deadline = time.monotonic() + timeout
         while not self._closed.is_set():
             with self._lock:
-                stale = [k for k, v in self._cache.items() if v.built_at != self._current()]
+                stale = [k for k, v in self._cache.items() if v.built_at != self.version]
                 for key in stale:
                     self._refresh(key)
                 running = [f for f in self._rebuilds.values() if not f.done()]
@@ -193,7 +188,8 @@ class SearchIndex:
             return []
         qvec = np.asarray(self.ef([clean_query(query) or query]), dtype=np.float32)
         dense = self._dense(view, qvec, scopes)  # chunk position -> best similarity of its records
-        qtokens = query_tokens(query)
+        with vocabulary(view.words):
+            qtokens = query_tokens(query)
         bm25 = view.lexical.scores(qtokens)
         bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable") if bm25[i] > 0]
         fused = fuse([(list(dense), self.dense_weight), (bm25_order, self.bm25_weight)], self.rrf_k)

@@ -108,6 +108,12 @@ class KnowledgeBase:
         self._follow()
         return self.index.search(query, scopes, k)
 
+    def words_of(self, group_id: str) -> frozenset[str]:
+        """The knowledge words a group's text is cut with (its scope and the shared one's marked
+        terms): pass to agent.kb.tokenize.vocabulary wherever that group's text is tokenized."""
+        self._follow()
+        return self.index.scope_set([group_id, "shared"]).words
+
     def close(self) -> None:
         """Stop the index's background rebuilds (the app is closing)."""
         self.index.close()

@@ -1,11 +1,15 @@
 """jieba tokens for BM25 and for judging whether a passage covers a question.
 
-One jieba tokenizer per process, initialised quietly on first use. Its dictionary grows with the
-words a knowledge base brings (settings' `kb.domain_words` and terms mined from the files), because
-plain jieba splits 公众号 into 公众/号 and so misses exact domain matches. Cached results that depend
-on those words register with `follows_vocabulary` and are dropped whenever the words change, and
-`forget_words` starts over from jieba's own dictionary: an app built from one group's folder alone
-(the eval's sandbox) must not cut words the way a group read before it taught.
+Plain jieba splits 公众号 into 公众/号 and so misses exact domain matches, so the words a knowledge
+base brings are taught to it. Two kinds, kept apart: settings' `kb.domain_words` go into the one
+process-wide tokenizer (`add_words`); the terms mined from a group's files (headings, bold, quotes)
+belong to that group's knowledge only. Each set of such words has its own tokenizer, which reads
+jieba's dictionary through and keeps only its own additions (a few kilobytes, not a copy), and
+`vocabulary(words)` says which one the code running now cuts with: the search index for its scope
+set, the pipeline for the group a message is from. So one group's knowledge never changes how
+another group's text is cut, in one process serving many groups as in the eval's sandboxes.
+Cached results that depend on the words key on the vocabulary in force, or register with
+`follows_vocabulary` to be dropped when the shared words change.
 """
 from __future__ import annotations
 
@@ -14,7 +18,10 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import jieba
@@ -26,6 +33,7 @@ _CJK = patterns.compile(r"[\u4e00-\u9fff]")
 _lock = threading.Lock()
 _added: set[str] = set()
 _dependents: list[Callable[[], None]] = []
+_words: ContextVar[frozenset[str]] = ContextVar("vocabulary", default=frozenset())
 
 
 def follows_vocabulary(cached):
@@ -63,35 +71,61 @@ def _tokenizer() -> jieba.Tokenizer:
 
 
 def corpus_counts() -> tuple[dict[str, int], int]:
-    """jieba's general-language word counts and their total: how common a word is outside any group."""
-    tok = _tokenizer()
+    """jieba's general-language word counts and their total: how common a word is outside any group
+    (a knowledge word counts as jieba was taught it, in the vocabulary in force)."""
+    tok = _tokenizer_for(_words.get())
     return tok.FREQ, tok.total
 
 
 def add_words(words) -> int:
-    """Teach jieba domain words (idempotent); returns how many were new. Only words with Chinese in
-    them: jieba keeps Latin runs whole anyway, and a Latin word in its dictionary ("the") would cut
-    other words apart ("there" → "the" + "re")."""
+    """Teach the shared tokenizer the operator's domain words (settings' `kb.domain_words`, for every
+    group; idempotent); returns how many were new. Only `learnable` ones."""
     tok = _tokenizer()
     new = 0
     with _lock:
-        for word in words:
-            word = normalize(word).strip()
-            if len(word) >= 2 and _CJK.search(word) and word not in _added:
-                tok.add_word(word)
-                _added.add(word)
-                new += 1
+        for word in sorted(learnable(words) - _added):
+            tok.add_word(word)
+            _added.add(word)
+            new += 1
     if new:
         _vocabulary_changed()  # cuts and word counts read with the smaller dictionary are stale
     return new
 
 
-def forget_words() -> None:
-    """Back to jieba's own dictionary (about 0.5 s to load again)."""
-    with _lock:
-        _tokenizer.cache_clear()
-        _added.clear()
-    _vocabulary_changed()
+def learnable(words: Iterable[str]) -> frozenset[str]:
+    """The words worth teaching jieba, as it will see them: normalised, two characters or more, with
+    Chinese in them (jieba keeps Latin runs whole anyway, and a Latin word in its dictionary ("the")
+    would cut other words apart ("there" → "the" + "re"))."""
+    return frozenset(w for w in (normalize(word).strip() for word in words) if len(w) >= 2 and _CJK.search(w))
+
+
+@contextmanager
+def vocabulary(words: frozenset[str]) -> Iterator[None]:
+    """Cut with these knowledge words (from `learnable`) in this block, on this thread or task."""
+    token = _words.set(words)
+    try:
+        yield
+    finally:
+        _words.reset(token)
+
+
+def current_vocabulary() -> frozenset[str]:
+    return _words.get()
+
+
+@follows_vocabulary  # the shared dictionary changed (or was forgotten): read it through afresh
+@functools.lru_cache(maxsize=256)  # a few kilobytes each: one per group an operator runs
+def _tokenizer_for(words: frozenset[str]) -> jieba.Tokenizer:
+    """jieba's dictionary (with the shared words) read through, plus `words`: its additions land in
+    a dictionary of its own at the front of a ChainMap, so the shared one is neither copied nor touched."""
+    base = _tokenizer()
+    if not words:
+        return base
+    tok = jieba.Tokenizer()
+    tok.FREQ, tok.total, tok.initialized = ChainMap({}, base.FREQ), base.total, True
+    for word in sorted(words):  # sorted: the counts jieba suggests for each do not depend on set order
+        tok.add_word(word)
+    return tok
 
 
 def normalize(text: str) -> str:
@@ -100,7 +134,7 @@ def normalize(text: str) -> str:
 
 
 def _cut(text: str) -> list[str]:
-    return [t for t in _tokenizer().lcut(normalize(text)) if _WORD.search(t)]
+    return [t for t in _tokenizer_for(_words.get()).lcut(normalize(text)) if _WORD.search(t)]
 
 
 def tokens(text: str) -> list[str]:
@@ -109,10 +143,14 @@ def tokens(text: str) -> list[str]:
     return [t for t in _cut(text) if t not in stop]
 
 
-@follows_vocabulary
-@functools.lru_cache(maxsize=8192)
 def content_tokens(text: str) -> tuple[str, ...]:
     """The words a passage must contain to answer `text`: tokens minus question words (cached: the
     answer route asks for the same question's words once per candidate sentence)."""
+    return _content_tokens(text, _words.get())
+
+
+@follows_vocabulary
+@functools.lru_cache(maxsize=8192)
+def _content_tokens(text: str, words: frozenset[str]) -> tuple[str, ...]:
     asks = question_words()
     return tuple(t for t in tokens(text) if t not in asks)
