@@ -19,6 +19,7 @@ from agent.view import MessageView
 log = logging.getLogger(__name__)
 FOLLOW_UP_WORDS = 3  # a question with more content words of its own stands alone
 CONSIDERED = 3  # passages judged per question: the fused top-1 does not always hold the answer
+TIE = 0.05  # a runner-up this close in confidence is quoted too: the judge cannot tell which answers
 
 
 class AnswerRoute:
@@ -75,8 +76,10 @@ class AnswerRoute:
         # confident passage is quoted even when the model said NO_ANSWER or wrote something refused;
         # below the threshold the model's NO_ANSWER stands
         if conf >= self._threshold(ctx) and may_speak:
-            best = candidates[0]
-            return self._answer(message, ctx, [best], best.extract.text, conf, detail, usage, quoted=True)
+            used = [candidates[0], *(c for c in candidates[1:2] if conf - c.confidence <= TIE
+                                     and c.extract.text and c.extract.text != candidates[0].extract.text)]
+            text = "\n".join(c.extract.text for c in used)
+            return self._answer(message, ctx, used, text, conf, detail, usage, quoted=True)
         return self._unknown(message, ctx, conf, detail, usage)
 
     def candidates(self, text: str, ctx: Context) -> list:
@@ -156,7 +159,8 @@ class AnswerRoute:
                 self._record_gap(message, ctx)
                 said = "answer_unsure" if tells_owners(ctx.group) else "answer_unsure_kept"
                 detail = {**detail, "unsure": True}
-            text = ctx.sentence(said, answer=body, source=sources[0].cite())
+            joined = "; " if ctx.group.language == "en" else "；"
+            text = ctx.sentence(said, answer=body, source=joined.join(dict.fromkeys(src.cite() for src in sources)))
         return Decision(DecisionKind.ANSWER, message.id, self.name, confidence=conf, sources=sources,
                         actions=[Say(ctx.group.id, text, (message.sender.id,))], detail=detail, **usage)
 
