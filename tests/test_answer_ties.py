@@ -10,7 +10,8 @@ import pytest
 
 from agent.answering.confidence import Candidate
 from agent.events import DecisionKind, Member, Message, Role
-from agent.routes.answer import TIE, AnswerRoute
+from agent.answering.confidence import TIE
+from agent.routes.answer import AnswerRoute
 
 TS = datetime(2026, 3, 7, 10, 0, tzinfo=UTC)
 

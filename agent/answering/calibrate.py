@@ -17,11 +17,12 @@ import argparse
 import math
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from agent.answering.confidence import TIE
 from agent.answering.features import EMBEDDING_ONLY, NAMES
 from agent.answering.model import PATH, AnswerModel, Logistic
 from agent.settings import Settings
@@ -92,9 +93,15 @@ def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...
 
 
 def decide(model: AnswerModel, asked: Asked) -> tuple[float, Row | None]:
-    """The route's decision rule: the passage with the highest probability, and that probability."""
-    scored = [(model.probability(r.values, r.cross), r) for r in asked.rows]
-    return max(scored, key=lambda s: s[0], default=(0.0, None))
+    """The route's decision rule: the passage with the highest probability, and that probability; a
+    runner-up within TIE is quoted with it, so the answer holds the facts when either passage does."""
+    scored = sorted(((model.probability(r.values, r.cross), r) for r in asked.rows), key=lambda s: -s[0])
+    if not scored:
+        return 0.0, None
+    (p, best), runner_up = scored[0], scored[1:2]
+    if runner_up and p - runner_up[0][0] <= TIE and runner_up[0][1].holds:
+        best = replace(best, holds=True)
+    return p, best
 
 
 Decided = list[tuple[str, float, Row | None]]  # (expect, probability, passage) per question

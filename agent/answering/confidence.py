@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 # confidence whatever the fitted model says (the model saw too few such passages to learn it).
 RESTATES_THEME = 0.7
 RESTATED_KEEPS = 0.2
+# a runner-up this close in confidence to the best passage is quoted with it: the judge cannot tell
+# which of the two answers (set, not fitted; calibration decides the cut knowing it)
+TIE = 0.05
 
 
 @dataclass(frozen=True)

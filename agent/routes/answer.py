@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 from agent.answering.compose import rarity
-from agent.answering.confidence import judge
+from agent.answering.confidence import TIE, judge
 from agent.answering.questions import clean, focus, shape
 from agent.gap_notes import tells_owners
 from agent.kb.tokenize import content_tokens
@@ -19,7 +19,6 @@ from agent.view import MessageView
 log = logging.getLogger(__name__)
 FOLLOW_UP_WORDS = 3  # a question with more content words of its own stands alone
 CONSIDERED = 3  # passages judged per question: the fused top-1 does not always hold the answer
-TIE = 0.05  # a runner-up this close in confidence is quoted too: the judge cannot tell which answers
 
 
 class AnswerRoute:
