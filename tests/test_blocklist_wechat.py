@@ -45,8 +45,9 @@ async def test_a_listed_contact_speaking_in_a_second_group_raises_a_case_there(a
     async with on_loopback(app.settings, app.pipeline, puppet=lb) as (_, channel):
         lb.say(trail, SCAMMER, "大家好，周末一起跑吗")
         [case] = await lb.wait_for(lambda: lb.private(TRAIL_OWNER), 15)
-        lb.say(trail, trail.members[0].id, "周六几点集合？")  # the room goes on as usual
-        await channel.runner.drain(5)
+        asked = lb.say(trail, trail.members[0].id, "周六几点集合？")  # the room goes on as usual
+        assert await lb.wait_for(lambda: app.store.seen(asked), 15)  # decided (a drain alone can beat its arrival)
+        assert await channel.runner.drain(5)
     assert SCAMMER in case.text and "m-evidence" in case.text and "晨风跑团" in case.text
     assert lb.kicks() == [] and lb.private(demo.owners[0].id) == []
     assert all(SCAMMER not in s.text for s in lb.texts(trail))

@@ -29,9 +29,12 @@ async def test_a_member_asking_what_they_missed_gets_it_privately(app):
     owner, chatty, spammer, asker = group.owners[0].id, group.members[1].id, group.members[2].id, group.members[3].id
     lb = LoopbackPuppet([group], bot_name=group.bot_name)
     async with on_loopback(app.settings, app.pipeline, puppet=lb) as (_, channel):
-        lb.say(group, owner, "本周日长距离改到早上六点半出发，路线不变")
-        lb.say(group, chatty, "今天配速终于进了六分，开心")
-        lb.say(group, spammer, "加我微信 shoes_4321 代购跑鞋全网最低")
+        said = [lb.say(group, owner, "本周日长距离改到早上六点半出发，路线不变"),
+                lb.say(group, chatty, "今天配速终于进了六分，开心"),
+                lb.say(group, spammer, "加我微信 shoes_4321 代购跑鞋全网最低")]
+        # decided, not just drained: a drain while the messages are still on their way from the service
+        # finds nothing pending and returns at once (what made this test fail on a busy machine)
+        assert await lb.wait_for(lambda: all(app.store.seen(m) for m in said), 15)
         assert await channel.runner.drain(15)
         lb.say(group, asker, "我错过了什么", mentions=(lb.bot_id,))
         [summary] = await lb.wait_for(lambda: lb.private(asker), 15)
