@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from agent.events import Kind, Member, Message
-from agent.moderation.detectors import detect, injection
+from agent.moderation.detectors import deposit_asked, detect, injection
 from agent.moderation.text import Text
 from agent.settings import GroupConfig
 
@@ -201,3 +201,21 @@ def test_scam_bait_with_its_link_is_a_scam(monkeypatch, scam_confidence, text, k
 
     monkeypatch.setattr(detectors, "learned", lambda t, g: detectors._found("scam", "scam bait", scam_confidence))
     assert verdict(text) == kind
+
+
+DEPOSIT_RULE = GroupConfig(id="ride", theme="周末骑行", bot_name="小铃",
+                           rules=["不发广告", "防骗：除群主外，谁让你先付定金或押金都是骗局，钱只交给群主"])
+NO_DEPOSIT_RULE = GroupConfig(id="ride2", theme="周末骑行", bot_name="小铃", rules=["不发广告", "防骗：理财、中奖都是骗局"])
+
+
+@pytest.mark.parametrize("text, scam", [
+    ("周日山地线 我来订大巴 每位先付50定金锁座位 满员就停", True),
+    ("押金100 车子借你一天", True),
+    ("请问这次活动 要先交押金吗", False),  # asking whether one is needed
+    ("有人让我先转定金 大家别信", False),  # a warning about it
+    ("下周的路线图我晚点发", False),
+])
+def test_a_deposit_asked_for_is_a_scam_where_the_rules_say_so(text, scam):
+    found = deposit_asked(Text(text), DEPOSIT_RULE)
+    assert (found is not None and found.kind == "scam") is scam
+    assert deposit_asked(Text(text), NO_DEPOSIT_RULE) is None  # the group's rules decide, not the word

@@ -153,6 +153,34 @@ def asked_to_announce(intent: str, group: GroupConfig) -> Finding | None:
     return _found("injection", "asks the bot to announce for them", 0.85, cues_=_ANNOUNCE_CUES)
 
 
+# a deposit, and a clause that asks for one: "先转20定金占位", "押金200", "pay the deposit first"
+_DEPOSIT = patterns.compile(r"定金|订金|押金|保证金|\bdeposit")
+_PAY_DEPOSIT = patterns.compile(
+    r"(转|付|交|打|扫码|支付)[^，。,.!！?？]{0,8}(定金|订金|押金|保证金)|(定金|订金|押金|保证金)[^，。,.]{0,4}\d+|"
+    r"\b(pay|send|transfer)\b.{0,20}\bdeposit\b"
+)
+_ASKED = patterns.compile(r"[吗嘛呢么？?]$|要不要|用不用|需不需要|是不是|多少|\b(do|does|should|is|are)\b.*\?")
+_CLAUSES = patterns.compile(r"[\s，。,.!！?？；;]+")
+
+
+def deposit_asked(t: Text, group: GroupConfig) -> Finding | None:
+    """A member asking the group to pay a deposit, where the group's rule about scams names deposits
+    ("拼车不收定金", "asking for a deposit first is a scam"): the rule's own words make it a scam. Read
+    clause by clause on the raw text (normalising joins spaced-out Chinese), so a member asking
+    whether a deposit is needed is not one."""
+    from agent.moderation.articles import kinds_of  # articles reads Finding from here
+
+    if not _DEPOSIT.search(t.folded) or cues.hit(cues.WARNING, t):
+        return None
+    if not any("scam" in kinds_of(rule, group.bot_name) and _DEPOSIT.search(rule.text.lower()) for rule in group.rules):
+        return None
+    for clause in filter(None, _CLAUSES.split(t.raw)):
+        folded = fold(clause)
+        if _PAY_DEPOSIT.search(folded) and not _ASKED.search(folded):
+            return _found("scam", "asks for a deposit the rules call a scam", 0.8, cues_=("定金", "押金", "deposit"))
+    return None
+
+
 def jobs_allowed(group: GroupConfig) -> bool:
     """The group's own description or rules allow genuine full-time job posts."""
     text = " ".join([group.description, *(r.text for r in group.rules)]).lower()
@@ -214,7 +242,7 @@ def detect(t: Text, group: GroupConfig, url: str | None = None, codes: tuple[str
     elif linked and said and said.kind == "scam" and (said.strong or linked.severity < 3):
         # bait with its link (phishing) is a scam; an invitation to a group only when the bait is plain
         linked, said = None, _found("scam", f"{said.reason} with a {linked.reason}", max(linked.confidence, said.confidence))
-    found = [f for f in (injection(t), linked, lead_capture(t), said) if f is not None]
+    found = [f for f in (injection(t), linked, lead_capture(t), deposit_asked(t, group), said) if f is not None]
     return sorted(found, key=lambda f: (not f.strong, 2 if f.kind == "link" and f.severity >= 3 else _RANK[f.kind]))
 
 
