@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from agent.events import Kind, Member, Message
-from agent.moderation.detectors import deposit_asked, detect, injection
+from agent.moderation.detectors import deposit_asked, detect, injection, lead_capture
 from agent.moderation.text import Text
 from agent.settings import GroupConfig
 
@@ -219,3 +219,14 @@ def test_a_deposit_asked_for_is_a_scam_where_the_rules_say_so(text, scam):
     found = deposit_asked(Text(text), DEPOSIT_RULE)
     assert (found is not None and found.kind == "scam") is scam
     assert deposit_asked(Text(text), NO_DEPOSIT_RULE) is None  # the group's rules decide, not the word
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("顺便插条广告 家里做的手工皂 想要的私我", "ad"),
+    ("shameless plug: I sell 3D-printed cases, DM me", "ad"),
+    ("别在群里打广告 私聊也不行", None),  # a rule said, not an ad
+    ("打个广告而已 至于吗", None),  # no call to a private chat
+])
+def test_an_ad_by_its_own_word_with_a_call_to_a_private_chat(text, kind):
+    found = lead_capture(Text(text))
+    assert (found.kind if found else None) == kind

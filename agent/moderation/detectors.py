@@ -128,10 +128,19 @@ def _invites(t: Text, carries_page: bool) -> bool:
             or (t.has_image and cues.hit(_SCAN, t) and cues.hit(_GROUPISH, t)))
 
 
+# the sender says it is an ad: "打个广告", "插条小广告", "shameless plug"
+_SELF_DECLARED = patterns.compile(r"(打|做|插|发)(个|一个|一条|条|下)(小)?广告|\b(shameless|quick) (self-)?plug\b")
+
+
 def lead_capture(t: Text) -> Finding | None:
-    """A call to move to a private channel with the handle to do it: an ad whatever the words around it."""
-    if cues.hit(cues.CONTACT, t) and cues.hit(cues.HANDLE, t) and not cues.hit(cues.WARNING, t):
+    """A call to move to a private channel with the handle to do it, or with the sender's own word that
+    this is an ad: an ad whatever the words around it."""
+    if not cues.hit(cues.CONTACT, t) or cues.hit(cues.WARNING, t):
+        return None
+    if cues.hit(cues.HANDLE, t):
         return _found("ad", "lead capture to a private contact", 0.8)
+    if cues.hit(_SELF_DECLARED, t):
+        return _found("ad", "an ad by its own word, with a call to a private chat", 0.8)
     return None
 
 
