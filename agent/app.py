@@ -29,7 +29,6 @@ from agent.analytics.recorder import Recorder
 from agent.answering.writer import AnswerWriter
 from agent.blocklist.guard import BlocklistRoute, BlocklistWatch
 from agent.gap_notes import GapNotes
-from agent.kb.tokenize import vocabulary
 from agent.llm import tokens
 from agent.llm.budget import Budget
 from agent.llm.prompts import Prompts
@@ -95,7 +94,7 @@ class ThemeJudges:
         waits, and what follows must be judged on the new knowledge)."""
         version = self.kb.version  # read first: a sync during the build leaves the judge stale, not wrong
         got = self.kb.collection.get(where={"scope": {"$in": [group_id, "shared"]}}, include=["documents"])
-        with vocabulary(self.kb.words_of(group_id)):  # the judge keeps the knowledge's words as cut here
+        with self.kb.vocabulary(group_id):  # the judge keeps the knowledge's words as cut here
             judge = ThemeJudge(self.settings.groups[group_id], got["documents"] or [], got["ids"])
         with self._lock:
             cached = self._built.get(group_id)
@@ -109,12 +108,9 @@ class ThemeJudges:
         self._worker.shutdown(wait=True, cancel_futures=True)
 
     def _rebuild(self, group_id: str) -> None:
-        if self._closed.wait(self.SETTLE_S):  # the app closed meanwhile: its knowledge index is going
-            with self._lock:
-                self._building.discard(group_id)
-            return
         try:
-            self.build(group_id)
+            if not self._closed.wait(self.SETTLE_S):  # else the app closed meanwhile: its index is going
+                self.build(group_id)
         except Exception:  # the old judge keeps judging; the next message after a change retries
             log.exception("rebuilding the theme judge of %s failed", group_id)
         finally:

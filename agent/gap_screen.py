@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 
 from agent.events import Member, Message
 from agent.gaps import Gap
-from agent.kb.tokenize import vocabulary
 from agent.pipeline import Context, Services
 from agent.settings import GroupConfig
 from agent.theme.glue import is_glue
@@ -30,7 +29,7 @@ class Screen:
 
     def answered(self, group: GroupConfig, question: str) -> bool:
         ctx = Context(group, self.services, deque())
-        with vocabulary(self.services.kb.words_of(group.id)):
+        with self.services.kb.vocabulary(group.id):
             found = self.route.candidates(question, ctx)
         retrieval = self.services.settings.retrieval
         return bool(found) and found[0].confidence >= max(retrieval.answer_threshold, retrieval.unsure_below)
@@ -38,7 +37,7 @@ class Screen:
     def chatter(self, group: GroupConfig, question: str) -> bool:
         if is_glue(Message("gap", group.id, Member("", ""), question, datetime.now(timezone.utc))):
             return True
-        with vocabulary(self.services.kb.words_of(group.id)):
+        with self.services.kb.vocabulary(group.id):
             return self.judges(group.id).is_offtopic(question, [], group.theme_policy.margin)
 
     def keep(self, group: GroupConfig, inbox: list[Gap]) -> list[Gap]:

@@ -184,7 +184,7 @@ class Pipeline:
     def _vocabulary(self, group_id: str):
         """Cut this group's text with its own knowledge's words (agent.kb.tokenize), never another's."""
         kb = self.services.kb
-        return vocabulary(kb.words_of(group_id) if kb is not None else frozenset())
+        return kb.vocabulary(group_id) if kb is not None else vocabulary(frozenset())
 
     def _claim(self, message_id: str) -> bool:
         """Whether this delivery is the one to decide: the id was not decided before and no other

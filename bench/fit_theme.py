@@ -26,7 +26,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import fbeta_score
 
 from agent import eval as evaluation
-from agent.kb.tokenize import vocabulary
 from agent.mentions import MentionParser
 from agent.settings import load_settings
 from agent.theme.glue import is_glue
@@ -44,7 +43,7 @@ def measure_group(folder: Path) -> list[dict]:
     """[{measures…, expect, glue, ts}] for each message, in order."""
     settings = load_settings(REPO / "config")
     out = []
-    with evaluation.sandbox(folder, settings) as (app, group), vocabulary(app.kb.words_of(group.id)):
+    with evaluation.sandbox(folder, settings) as (app, group), app.kb.vocabulary(group.id):
         judge = app.judges(group.id)
         mentions = MentionParser(group, guess_bot=not evaluation.group_names_bot(group))
         rows = [json.loads(x) for x in (folder / "messages.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]

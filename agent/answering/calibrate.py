@@ -55,12 +55,11 @@ def harvest(folder: Path, settings: Settings) -> list[Asked]:
     import json
 
     from agent.eval import group_names_bot, holds_facts, sandbox, to_message
-    from agent.kb.tokenize import vocabulary
     from agent.mentions import MentionParser
     from agent.pipeline import Context
 
     out: list[Asked] = []
-    with sandbox(folder, settings) as (app, group), vocabulary(app.kb.words_of(group.id)):
+    with sandbox(folder, settings) as (app, group), app.kb.vocabulary(group.id):
         route = next(r for r in app.pipeline.routes if r.name == "answer")
         ctx = Context(group=group, services=app.pipeline.services, recent=deque())
         mentions = MentionParser(group, guess_bot=not group_names_bot(group))

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from agent.kb.edit import append_entry
 from agent.kb.retrieve import Hit
 from agent.kb.search import RRF_K, SearchIndex
 from agent.kb.sync import SyncReport, Syncer
-from agent.kb.tokenize import add_words
+from agent.kb.tokenize import add_words, vocabulary
 
 __all__ = ["KnowledgeBase", "SyncReport"]
 
@@ -109,10 +110,14 @@ class KnowledgeBase:
         return self.index.search(query, scopes, k)
 
     def words_of(self, group_id: str) -> frozenset[str]:
-        """The knowledge words a group's text is cut with (its scope and the shared one's marked
-        terms): pass to agent.kb.tokenize.vocabulary wherever that group's text is tokenized."""
+        """The knowledge words a group's text is cut with: the terms its scope and the shared one mark."""
         self._follow()
         return self.index.scope_set([group_id, "shared"]).words
+
+    def vocabulary(self, group_id: str) -> AbstractContextManager[None]:
+        """Cut text with the group's own knowledge words in this block (agent.kb.tokenize.vocabulary):
+        wherever a group's text is tokenized outside a search."""
+        return vocabulary(self.words_of(group_id))
 
     def close(self) -> None:
         """Stop the index's background rebuilds (the app is closing)."""

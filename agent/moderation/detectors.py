@@ -149,15 +149,17 @@ _ANNOUNCING = patterns.compile(r"通知|公告|群发|\bannounce|\bbroadcast")
 _ANNOUNCE_CUES = ("通知", "公告", "announce", "broadcast")
 
 
+def _a_rule_names(group: GroupConfig, kind: str, words: patterns.Pattern) -> bool:
+    """Some rule of the group covering `kind` mentions `words`: the group's own wording makes it a violation."""
+    from agent.moderation.articles import kinds_of  # articles reads Finding from here
+
+    return any(kind in kinds_of(rule, group.bot_name) and words.search(rule.text.lower()) for rule in group.rules)
+
+
 def asked_to_announce(intent: str, group: GroupConfig) -> Finding | None:
     """A member's refused request that the bot announce something, where the group's rule about the
     bot says asking it to announce is off-limits: an attempt to speak to everyone in the bot's voice."""
-    from agent.moderation.articles import kinds_of  # articles reads Finding from here
-
-    if intent != "broadcast":
-        return None
-    if not any("injection" in kinds_of(rule, group.bot_name) and _ANNOUNCING.search(rule.text.lower())
-               for rule in group.rules):
+    if intent != "broadcast" or not _a_rule_names(group, "injection", _ANNOUNCING):
         return None
     return _found("injection", "asks the bot to announce for them", 0.85, cues_=_ANNOUNCE_CUES)
 
@@ -177,11 +179,7 @@ def deposit_asked(t: Text, group: GroupConfig) -> Finding | None:
     ("拼车不收定金", "asking for a deposit first is a scam"): the rule's own words make it a scam. Read
     clause by clause on the raw text (normalising joins spaced-out Chinese), so a member asking
     whether a deposit is needed is not one."""
-    from agent.moderation.articles import kinds_of  # articles reads Finding from here
-
-    if not _DEPOSIT.search(t.folded) or cues.hit(cues.WARNING, t):
-        return None
-    if not any("scam" in kinds_of(rule, group.bot_name) and _DEPOSIT.search(rule.text.lower()) for rule in group.rules):
+    if not _DEPOSIT.search(t.folded) or cues.hit(cues.WARNING, t) or not _a_rule_names(group, "scam", _DEPOSIT):
         return None
     for clause in filter(None, _CLAUSES.split(t.raw)):
         folded = fold(clause)

@@ -1,9 +1,9 @@
 """New members on probation (one row per member the bot saw join) and the decisions about them.
 
 A member's row is made by their join and removed when they leave, so a member who joined before the
-bot saw them has none and is never on probation; an owner's vouch outlives a leave and rejoin. Every decision (joined on probation, agreed to the
-rules, vouched for by an owner, a case a stricter check opened) is an event row, for `steward cases`
-and the weekly digest.
+bot saw them has none and is never on probation; an owner's vouch outlives a leave and rejoin. Every
+decision (joined on probation, agreed to the rules, vouched for by an owner, a case a stricter check
+opened) is an event row, for `steward cases` and the weekly digest.
 """
 from __future__ import annotations
 
