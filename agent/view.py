@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from agent.answering.questions import QuestionShape, clean, shape
 from agent.events import Message
@@ -18,6 +19,9 @@ from agent.theme.glue import is_glue, is_reaction
 from agent.theme.judge import ThemeJudge
 from agent.theme.policy import follows_drift
 from agent.theme.topic import Topic, topic
+
+if TYPE_CHECKING:
+    from agent.moderation.detectors import Finding
 
 
 class MessageView:
@@ -28,6 +32,8 @@ class MessageView:
         # the owner power a member's words reached for, refused and handed to moderation as a violation
         # (agent.routes.commands): the violation's record names the command it was dressed as
         self.refused_intent: str | None = None
+        # and, when that request was to announce something where the rules forbid asking it, the finding
+        self.refused_announcing: Finding | None = None
 
     @cached_property
     def asked(self) -> str:

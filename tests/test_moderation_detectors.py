@@ -155,6 +155,15 @@ def test_an_unknown_link_is_a_violation_only_where_the_group_keeps_an_allowlist(
     assert verdict(text) == "link"
 
 
+@pytest.mark.parametrize("text", ["活动细节看 trail-club 点 example 点 org 每周更新", "资料在 notes。example。com",
+                                  "go to hikers dot example dot com for the schedule", "看 ｔｒａｉｌ．ｅｘａｍｐｌｅ．ｏｒｇ"])
+def test_a_link_spelled_to_dodge_filters_is_a_violation_even_without_an_allowlist(text):
+    assert verdict(text, STRICT) == "link"
+    written = "活动细节看 trail-club.example.org 每周更新"
+    assert verdict(written, STRICT) is None  # the same link written plainly: the group keeps no allowlist
+    assert verdict("版本号 3 点 2 更新了", STRICT) is None  # 点 between numbers is no address
+
+
 def test_image_and_card_kinds():
     assert verdict("", kind=Kind.CONTACT_CARD) == "link"
     assert verdict("[图片] 大家觉得哪张好看", kind=Kind.IMAGE) is None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from agent import patterns
+from agent.answering.questions import shape
 from agent.events import Kind, Message
 from agent.moderation import classifier, cues, qr
 from agent.moderation.links import find_links
@@ -115,11 +116,21 @@ def link(t: Text, group: GroupConfig, url: str | None, codes: tuple[str, ...] = 
         return _found("link", "bargain or vote link", 0.85, cues_=_LINK_CUES)
     if t.kind == Kind.MINI_PROGRAM or _MINI_CODE.search(t.folded):
         return _found("link", "unknown mini-program", 0.7, cues_=_LINK_CUES)
+    if _disguised(t, links):
+        return _found("link", "link spelled to dodge filters", 0.85, cues_=_LINK_CUES)
     if links:  # an ordinary link: a rule only when the group keeps an allowlist, else the judge's call
         return _found("link", "link outside the allowed domains", 0.8 if group.allow_domains else 0.4, cues_=_LINK_CUES)
     if shared:  # a shared page whose address the channel did not give: what it promotes decides
         return _found("link", "shared page", 0.4, cues_=_LINK_CUES)
     return None
+
+
+def _disguised(t: Text, links: list) -> bool:
+    """A link in the member's words whose address is not written there as it is: spelled with 点 or
+    "dot", spaced out, or in look-alike letters. No one writes a link that way but to slip it past a
+    filter, so it is a violation whatever the group's allowlists."""
+    raw = t.raw.lower()
+    return any(x.url in t.folded and x.host not in raw for x in links)
 
 
 def _invites(t: Text, carries_page: bool) -> bool:
@@ -170,7 +181,6 @@ _PAY_DEPOSIT = patterns.compile(
     r"(转|付|交|打|扫码|支付)[^，。,.!！?？]{0,8}(定金|订金|押金|保证金)|(定金|订金|押金|保证金)[^，。,.]{0,4}\d+|"
     r"\b(pay|send|transfer)\b.{0,20}\bdeposit\b"
 )
-_ASKED = patterns.compile(r"[吗嘛呢么？?]$|要不要|用不用|需不需要|是不是|多少|\b(do|does|should|is|are)\b.*\?")
 _CLAUSES = patterns.compile(r"[\s，。,.!！?？；;]+")
 
 
@@ -183,7 +193,7 @@ def deposit_asked(t: Text, group: GroupConfig) -> Finding | None:
         return None
     for clause in filter(None, _CLAUSES.split(t.raw)):
         folded = fold(clause)
-        if _PAY_DEPOSIT.search(folded) and not _ASKED.search(folded):
+        if _PAY_DEPOSIT.search(folded) and not shape(clause).is_question:
             return _found("scam", "asks for a deposit the rules call a scam", 0.8, cues_=("定金", "押金", "deposit"))
     return None
 

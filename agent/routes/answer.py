@@ -158,8 +158,8 @@ class AnswerRoute:
                 self._record_gap(message, ctx)
                 said = "answer_unsure" if tells_owners(ctx.group) else "answer_unsure_kept"
                 detail = {**detail, "unsure": True}
-            joined = "; " if ctx.group.language == "en" else "；"
-            text = ctx.sentence(said, answer=body, source=joined.join(dict.fromkeys(src.cite() for src in sources)))
+            cited = ctx.sentence("sources_joined").join(dict.fromkeys(src.cite() for src in sources))
+            text = ctx.sentence(said, answer=body, source=cited)
         return Decision(DecisionKind.ANSWER, message.id, self.name, confidence=conf, sources=sources,
                         actions=[Say(ctx.group.id, text, (message.sender.id,))], detail=detail, **usage)
 

@@ -55,10 +55,12 @@ class CommandRoute:
         verdict = interpret(message, ctx.group)
         if replies.is_dismissal(message) and (verdict is None or not verdict.parsed.slash):
             return False  # an owner calling a quoted warning a false alarm: moderation's feedback, not a command
-        if verdict is not None and not verdict.permitted and not verdict.parsed.slash \
-                and (flagged(message, ctx.group) or asked_to_announce(verdict.intent, ctx.group)):
-            ctx.view_of(message).refused_intent = verdict.intent
-            return False  # a member's words reaching for owner powers that break a rule: moderation's case
+        if verdict is not None and not verdict.permitted and not verdict.parsed.slash:
+            announcing = asked_to_announce(verdict.intent, ctx.group)
+            if announcing or flagged(message, ctx.group):
+                view = ctx.view_of(message)
+                view.refused_intent, view.refused_announcing = verdict.intent, announcing
+                return False  # a member's words reaching for owner powers that break a rule: moderation's case
         return verdict is not None or (ctx.services.llm is not None and worth_asking(message))
 
     def handle(self, message: Message, ctx: Context) -> Decision | None:

@@ -18,7 +18,7 @@ from agent.clock import local
 from agent.events import Decision, DecisionKind, Kick, Kind, Message, Role, Say, Violation, Whisper
 from agent.moderation import cases, feedback, qr, replies
 from agent.moderation.articles import article_for, label
-from agent.moderation.detectors import Finding, asked_to_announce, detect
+from agent.moderation.detectors import Finding, detect
 from agent.moderation.flood import FloodGuard
 from agent.moderation.judge import judge
 from agent.moderation.ladder import Step, pause, since, step as ladder_step, stored_time
@@ -104,7 +104,7 @@ class ModerationRoute:
         codes = tuple(qr.decode(message.payload)) if message.kind == Kind.IMAGE else ()
         text = Text.of(message, ctx.group.bot_name)
         found = detect(text, ctx.group, message.url, codes)
-        if (intent := ctx.view_of(message).refused_intent) and (announcing := asked_to_announce(intent, ctx.group)):
+        if announcing := ctx.view_of(message).refused_announcing:
             found = [announcing, *found]  # the request itself breaks the rule, whatever it would announce
         found = feedback.apply(found, text, ctx.group, ctx.services.store, message.ts)
         if strict:
