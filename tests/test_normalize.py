@@ -31,6 +31,17 @@ def test_forms_of_wechat_read_as_the_word(written):
     assert normalize(f"加{written}聊") .replace(" ", "") == "加微信聊"
 
 
+@pytest.mark.parametrize("glyph", ["√", "✔", "🅥", "❤️", "ㄨ", "★", "∨"])
+def test_a_glyph_standing_for_wei_before_xin_with_an_id_reads_as_wechat(glyph):
+    assert compact(f"有需要的加我{glyph}信 shop_2024") == "有需要的加我微信shop_2024"
+    assert compact(f"{glyph}信：shop_2024") == "微信:shop_2024"
+
+
+@pytest.mark.parametrize("text", ["我相信 abcdef 会赢", "回信 hello 已收到", "x√信 abcd", "★信★ 好的"])
+def test_xin_stays_xin_without_a_glyph_before_it_and_an_id_after(text):
+    assert "微信" not in normalize(text)
+
+
 @pytest.mark.parametrize("written, read", [
     ("打 幺三九 一二三四 五六七八", "13912345678"),
     ("打 壹叁玖壹贰叁肆伍陆柒捌", "13912345678"),

@@ -28,6 +28,10 @@ _DOT_WORD = r"\s*(?:点|。|\(点\)|\(dot\)|\[dot\]|\[\.\]|\(\.\)|\sdot\s)\s*"
 _DOMAIN = patterns.compile(rf"[a-z0-9][a-z0-9-]*(?:(?:\.|{_DOT_WORD})[a-z0-9][a-z0-9-]*)*{_DOT_WORD}[a-z]{{2,}}\b")
 _DOT_SEP = patterns.compile(_DOT_WORD)
 _PHONE = patterns.compile(r"1[3-9][0-9]{9}")
+# before 信, one symbol or Bopomofo glyph standing for 微, with an id after it (√信, 🅥信, ㄨ信: abc123):
+# nobody writes a glyph there but to dodge a list of 微信's look-alikes
+_STAND_IN_CATEGORIES = frozenset({"So", "Sm", "Sk"})
+_ID_AFTER = patterns.compile(r"\s*[:：]?\s*[A-Za-z0-9_-]{4,}")
 _LOOKALIKE_DIGITS = {"o": "0", "i": "1", "l": "1"}
 
 
@@ -202,6 +206,23 @@ def _contact_numerals(s: str) -> str:
 
 
 @lru_cache(maxsize=4096)  # one message is read by several judges (detectors, flood, handles)
+def _stand_in_wechat(s: str) -> str:
+    """`s` with a glyph standing for 微 before 信 (and an id after) read as 微信. Before the character
+    table runs, which would drop the glyph as decoration and leave a bare 信."""
+    out, i = [], 0
+    while (at := s.find("信", i)) != -1:
+        j = at - 1 - (at >= 2 and s[at - 1] == "\ufe0f")  # an emoji's presentation selector
+        glyph = s[j] if j >= 0 else ""
+        stands_in = glyph and (unicodedata.category(glyph) in _STAND_IN_CATEGORIES or "\u3100" <= glyph <= "\u312f")
+        if stands_in and (j == 0 or s[j - 1].isspace() or _cjk(s[j - 1])) and _ID_AFTER.match(s, at + 1):
+            out.append(s[i:j] + "微")
+        else:
+            out.append(s[i:at])
+        out.append("信")
+        i = at + 1
+    return "".join(out) + s[i:]
+
+
 def normalize(text: str) -> str:
     """The normalised view: NFKC, lower case, invisible marks dropped, lookalikes and other digit
     forms read as ASCII, traditional → simplified, spaced-out words joined (word spaces kept),
@@ -211,6 +232,7 @@ def normalize(text: str) -> str:
         return ""
     s = unicodedata.normalize("NFKC", text)
     if not s.isascii():
+        s = _stand_in_wechat(s) if "信" in s else s
         s = s.translate(chars.table())
         if not _traditional().isdisjoint(s):
             s = _t2s().convert(s)
