@@ -22,20 +22,50 @@ _MARKUP = patterns.compile(r"^\s*(?:[-*+]\s+|\d+[.、]\s*|#+\s*)|\*\*")
 
 def _table_row(line: str) -> str:
     """'| 周二 | 19:30 | 间歇跑 |' → '周二，19:30，间歇跑'; separator rows vanish."""
-    cells = [c.strip() for c in line.strip().strip("|").split("|")]
-    return "" if all(patterns.fullmatch(r":?-{2,}:?", c) or not c for c in cells) else "，".join(c for c in cells if c)
+    return "，".join(c for c in _cells(line) if c)
+
+
+def _cells(line: str) -> tuple[str, ...]:
+    """A table line's cells; none for a separator row ('|---|:--:|')."""
+    cells = tuple(c.replace("**", "").strip() for c in line.strip().strip("|").split("|"))
+    return () if all(patterns.fullmatch(r":?-{2,}:?", c) or not c for c in cells) else cells
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence, bullet line or table row of a passage, as quoted."""
+
+    text: str
+    table: int = -1  # the passage's n-th table this row belongs to; -1: not a table row
+    header: tuple[str, ...] = ()  # a body row's column names (its table's first row)
+    cells: tuple[str, ...] = ()
+
+
+def units(text: str) -> list[Unit]:
+    """A passage as sentences, bullet lines and table rows, markup removed, FAQ question lines dropped."""
+    text = _FAQ_A.sub("", _FAQ_Q.sub("", text))
+    out: list[Unit] = []
+    table, header, in_table = -1, (), False
+    for line in text.splitlines():
+        if line.lstrip().startswith("|"):
+            cells = _cells(line)
+            if not in_table:
+                table, header, in_table = table + 1, cells, True
+                out.append(Unit("，".join(c for c in cells if c), table))
+            elif cells:
+                out.append(Unit("，".join(c for c in cells if c), table, header, cells))
+            continue
+        in_table = False
+        for piece in _SENTENCE.findall(line):
+            piece = _MARKUP.sub("", piece).strip()
+            if len(piece) >= 2:
+                out.append(Unit(piece))
+    return [u for u in out if len(u.text) >= 2]
 
 
 def sentences(text: str) -> list[str]:
     """A passage as sentences and bullet lines, markup removed, FAQ question lines dropped."""
-    text = _FAQ_A.sub("", _FAQ_Q.sub("", text))
-    text = "\n".join(_table_row(l) if l.lstrip().startswith("|") else l for l in text.splitlines())
-    out = []
-    for piece in _SENTENCE.findall(text):
-        piece = _MARKUP.sub("", piece).strip()
-        if len(piece) >= 2:
-            out.append(piece)
-    return out
+    return [u.text for u in units(text)]
 
 
 def rarity(word: str) -> float:
@@ -83,7 +113,8 @@ def best_sentences(question: str, passage: str, limit: int, heading: str = "", w
     asked for (an amount for "多少钱", a time for "几点") rank higher."""
     from agent.answering.checks import asked_types, gives_type
 
-    sents = sentences(passage)
+    parts = units(passage)
+    sents = [u.text for u in parts]
     if not sents:
         return Extract("", 0.0)
     qb = _bigrams(question)
@@ -102,12 +133,38 @@ def best_sentences(question: str, passage: str, limit: int, heading: str = "", w
     else:
         keep = sorted(i for score, i in scored[:limit] if score > 0 and score >= 0.5 * top) or [scored[0][1]]
     latin = _latin(passage)
-    return Extract((" " if latin else "").join(_end(sents[i], latin) for i in keep), top)
+    keep, said = _one_row(question, keep, parts, latin)
+    return Extract((" " if latin else "").join(_end(said.get(i, sents[i]), latin) for i in keep), top)
+
+
+def _one_row(question: str, keep: list[int], parts: list[Unit], latin: bool) -> tuple[list[int], dict[int, str]]:
+    """Of a table quoted for a question that one of its rows answers clearly (the row holds at least
+    twice the question's words any other row does), only that row, each cell named by its column: a
+    member asking when Saturday's run starts gets Saturday's row, not the week. A question matching
+    several rows, or none, keeps the table whole."""
+    said: dict[int, str] = {}
+    for table in {parts[i].table for i in keep if parts[i].table >= 0}:
+        rows = [i for i, u in enumerate(parts) if u.table == table and u.header]
+        score = {i: coverage(question, parts[i].text) for i in rows}
+        best = max(rows, key=score.__getitem__, default=None)
+        if best is None or score[best] <= 0 or any(score[i] * 2 > score[best] for i in rows if i != best):
+            continue
+        keep = [i for i in keep if parts[i].table != table or i == best] + ([] if best in keep else [best])
+        colon = ": " if latin else "："
+        named = [f"{h}{colon}{c}" for h, c in zip(parts[best].header, parts[best].cells) if c and h and c not in ("—", "-")]
+        said[best] = ("; " if latin else "；").join(named) or parts[best].text
+    return sorted(keep), said
 
 
 def _latin(text: str) -> bool:
     """Mostly Latin letters: sentences are joined with spaces, not run together."""
     return sum(ch.isascii() and ch.isalpha() for ch in text) > 3 * sum("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def closed(text: str) -> str:
+    """`text` ending with a full stop of its script when it ends with no mark ('；' and ';' dropped)."""
+    text = text.rstrip("；;")
+    return text if text.endswith(("。", "！", "？", ".", "!", "?")) else text + ("." if _latin(text) else "。")
 
 
 def _end(sentence: str, latin: bool = False) -> str:

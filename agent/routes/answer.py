@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from agent.answering.compose import rarity
+from agent.answering.compose import closed, rarity
 from agent.answering.confidence import TIE, judge
 from agent.answering.questions import clean, focus, shape
 from agent.gap_notes import tells_owners
@@ -151,8 +151,7 @@ class AnswerRoute:
         reply, which cites its sources itself; the Decision lists them either way."""
         sources = [Source(c.hit.file, c.hit.heading, round(c.confidence, 3)) for c in used]
         if quoted:
-            text = text.rstrip("；;")
-            body = text + ("" if text.endswith(("。", "！", "？", ".", "!", "?")) else "。")
+            body = closed(text)
             said = "answer"
             if conf < ctx.services.settings.retrieval.unsure_below:  # a near miss: the owners get to check
                 self._record_gap(message, ctx)
