@@ -24,8 +24,9 @@ def _types() -> dict[str, tuple[patterns.Pattern, patterns.Pattern]]:
     return {k: (patterns.compile(v["ask"], re.I), patterns.compile(v["has"], re.I)) for k, v in spec.items()}
 
 
-def asked_types(question: str) -> list[str]:
-    return [name for name, (ask, _) in _types().items() if ask.search(question)]
+@lru_cache(maxsize=4096)  # asked of each sentence of each passage judged for the question
+def asked_types(question: str) -> tuple[str, ...]:
+    return tuple(name for name, (ask, _) in _types().items() if ask.search(question))
 
 
 def gives_type(question: str, passage: str) -> bool:

@@ -41,7 +41,8 @@ class Unit:
     cells: tuple[str, ...] = ()
 
 
-def units(text: str) -> list[Unit]:
+@lru_cache(maxsize=4096)  # a passage is split again for every question that retrieves it
+def units(text: str) -> tuple[Unit, ...]:
     """A passage as sentences, bullet lines and table rows, markup removed, FAQ question lines dropped."""
     text = _FAQ_A.sub("", _FAQ_Q.sub("", text))
     out: list[Unit] = []
@@ -60,7 +61,7 @@ def units(text: str) -> list[Unit]:
             piece = _MARKUP.sub("", piece).strip()
             if len(piece) >= 2:
                 out.append(Unit(piece))
-    return [u for u in out if len(u.text) >= 2]
+    return tuple(u for u in out if len(u.text) >= 2)
 
 
 def sentences(text: str) -> list[str]:
@@ -80,9 +81,10 @@ def _rarity(word: str, words: frozenset[str]) -> float:
     return math.log(total / (freq.get(word) or 1))
 
 
-def _bigrams(text: str) -> set[str]:
+@lru_cache(maxsize=65536)  # the knowledge's sentences come back with every question near them
+def _bigrams(text: str) -> frozenset[str]:
     t = patterns.sub(r"\W+", "", normalize(text))
-    return {t[i:i + 2] for i in range(len(t) - 1)}
+    return frozenset(t[i:i + 2] for i in range(len(t) - 1))
 
 
 def coverage(question: str, passage: str) -> float:
@@ -169,6 +171,6 @@ def closed(text: str) -> str:
 
 def _end(sentence: str, latin: bool = False) -> str:
     """Close a sentence whose source line had none (bullets): '；' in Chinese, ';' in English."""
-    if patterns.search(r"[。！？；!?;.]$", sentence):
+    if sentence.endswith(("。", "！", "？", "；", "!", "?", ";", ".")):
         return sentence
     return sentence + (";" if latin else "；")

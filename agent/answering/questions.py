@@ -36,6 +36,7 @@ class QuestionShape:
     seeks_fact: bool  # a factual question (an interrogative, or "does anyone know")
 
 
+@lru_cache(maxsize=16384)  # routes, focus and the gap screen ask of the same text and clauses
 def shape(text: str) -> QuestionShape:
     body = clean(text)
     low = body.lower()

@@ -6,6 +6,8 @@ rule), the finding's own cue words pick the closer one.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 
 from agent import patterns
@@ -47,6 +49,7 @@ def _has(text: str, word: str) -> bool:
     return patterns.search(rf"\b{re.escape(word)}" + (r"s?\b" if len(word) <= 4 else ""), text) is not None
 
 
+@lru_cache(maxsize=4096)  # rule texts, asked about on every finding
 def _score(text: str, kind: str, cues: tuple[str, ...], bot_name: str = "") -> int:
     text = text.lower()
     words = KEYWORDS[kind] + ((bot_name.lower(),) if kind == "injection" and bot_name else ())
