@@ -20,11 +20,6 @@ _FAQ_A = patterns.compile(r"^\s*(?:\*\*)?\s*(?:A\d*|答\d*|答案|回答|answer)
 _MARKUP = patterns.compile(r"^\s*(?:[-*+]\s+|\d+[.、]\s*|#+\s*)|\*\*")
 
 
-def _table_row(line: str) -> str:
-    """'| 周二 | 19:30 | 间歇跑 |' → '周二，19:30，间歇跑'; separator rows vanish."""
-    return "，".join(c for c in _cells(line) if c)
-
-
 def _cells(line: str) -> tuple[str, ...]:
     """A table line's cells; none for a separator row ('|---|:--:|')."""
     cells = tuple(c.replace("**", "").strip() for c in line.strip().strip("|").split("|"))
@@ -139,7 +134,7 @@ def best_sentences(question: str, passage: str, limit: int, heading: str = "", w
     return Extract((" " if latin else "").join(_end(said.get(i, sents[i]), latin) for i in keep), top)
 
 
-def _one_row(question: str, keep: list[int], parts: list[Unit], latin: bool) -> tuple[list[int], dict[int, str]]:
+def _one_row(question: str, keep: list[int], parts: tuple[Unit, ...], latin: bool) -> tuple[list[int], dict[int, str]]:
     """Of a table quoted for a question that one of its rows answers clearly (the row holds at least
     twice the question's words any other row does), only that row, each cell named by its column: a
     member asking when Saturday's run starts gets Saturday's row, not the week. A question matching
