@@ -28,6 +28,10 @@ _DOT_WORD = r"\s*(?:点|。|\(点\)|\(dot\)|\[dot\]|\[\.\]|\(\.\)|\sdot\s)\s*"
 _DOMAIN = patterns.compile(rf"[a-z0-9][a-z0-9-]*(?:(?:\.|{_DOT_WORD})[a-z0-9][a-z0-9-]*)*{_DOT_WORD}[a-z]{{2,}}\b")
 _DOT_SEP = patterns.compile(_DOT_WORD)
 _PHONE = patterns.compile(r"1[3-9][0-9]{9}")
+# a mark strewn through a message: at least this many times, between at least this share of its letters
+SPRINKLED_MIN = 5
+SPRINKLED_SHARE = 0.3
+_SENTENCE_MARKS = frozenset("，。、；：？！,.;:?!\"'“”‘’()（）【】《》[]<>")  # dense in a list, never strewn
 # before 信, one symbol or Bopomofo glyph standing for 微, with an id after it (√信, 🅥信, ㄨ信: abc123):
 # nobody writes a glyph there but to dodge a list of 微信's look-alikes
 _STAND_IN_CATEGORIES = frozenset({"So", "Sm", "Sk"})
@@ -206,6 +210,25 @@ def _contact_numerals(s: str) -> str:
 
 
 @lru_cache(maxsize=4096)  # one message is read by several judges (detectors, flood, handles)
+def _unsprinkled(s: str) -> str:
+    """`s` without a mark strewn through it: one symbol or punctuation mark between a good share of
+    its characters (兼✨职✨日✨结, h·t·t·p·s, a-n-y-o-n-e, 顺🈲便🈲推) is there to break up every word a
+    filter knows, so it is read as nothing. Ordinary use stays: a few slashes in "Linux/Mac", a
+    nickname's bars, a name's middle dot."""
+    s = s.replace("\ufe0f", "")  # an emoji's presentation selector is no character of its own
+    counts: dict[str, int] = {}
+    for c in s:
+        if not (c.isalnum() or c.isspace() or _cjk(c) or c in _SENTENCE_MARKS):
+            counts[c] = counts.get(c, 0) + 1
+    if not counts:
+        return s
+    mark, n = max(counts.items(), key=lambda kv: kv[1])
+    letters = sum(1 for c in s if c.isalnum() or _cjk(c))
+    if n < SPRINKLED_MIN or n < SPRINKLED_SHARE * (letters - 1):
+        return s
+    return s.replace(mark, "")
+
+
 def _stand_in_wechat(s: str) -> str:
     """`s` with a glyph standing for 微 before 信 (and an id after) read as 微信. Before the character
     table runs, which would drop the glyph as decoration and leave a bare 信."""
@@ -230,7 +253,7 @@ def normalize(text: str) -> str:
     dot, and Chinese numerals in handle positions read as digits."""
     if not text:
         return ""
-    s = unicodedata.normalize("NFKC", text)
+    s = unicodedata.normalize("NFKC", _unsprinkled(text))
     if not s.isascii():
         s = _stand_in_wechat(s) if "信" in s else s
         s = s.translate(chars.table())
