@@ -239,3 +239,9 @@ def test_a_deposit_asked_for_is_a_scam_where_the_rules_say_so(text, scam):
 def test_an_ad_by_its_own_word_with_a_call_to_a_private_chat(text, kind):
     found = lead_capture(Text(text))
     assert (found.kind if found else None) == kind
+
+
+@pytest.mark.parametrize("code", ["[图片]", "[圖片]", "[图 片]", "[图\u200b片]", "[Image]"])
+def test_an_image_code_reads_in_any_script_or_spacing(code):
+    assert Text(raw=f"{code} 周末拍的").has_image
+    assert not Text(raw="图片 周末拍的").has_image

@@ -56,7 +56,7 @@ class Text:
 
     @property
     def has_image(self) -> bool:
-        return self.kind == Kind.IMAGE or bool(_IMAGE_CODE.search(self.raw))
+        return self.kind == Kind.IMAGE or bool(_IMAGE_CODE.search(self.folded))
 
     @property
     def addressed(self) -> bool:
