@@ -31,14 +31,14 @@ def test_forms_of_wechat_read_as_the_word(written):
     assert normalize(f"加{written}聊") .replace(" ", "") == "加微信聊"
 
 
-@pytest.mark.parametrize("mark", ["·", "-", "~", "/", "★", "🈲", "❤️", "|"])
+@pytest.mark.parametrize("mark", ["·", "-", "~", "/", "★", "🈲", "❤️", "|", "、"])
 def test_a_mark_strewn_through_a_message_is_read_as_nothing(mark):
     assert compact(mark.join("兼职日结 加我 shop_2024")) == "兼职日结加我shop_2024"
     assert normalize(mark.join("www.example.net")) == "www.example.net"
 
 
 @pytest.mark.parametrize("text, kept", [("Linux/Mac/Windows/BSD all work here", "/"), ("Kai | Nanshan | owner", "|"),
-                                        ("苹果，香蕉，梨，桃，李，杏，枣都有", ","), ("2025-10-01 8:00-9:30 集合", "-")])
+                                        ("苹果，香蕉，葡萄，橙子，西瓜都有", ","), ("苹果、香蕉、葡萄都有", "、"), ("2025-10-01 8:00-9:30 集合", "-")])
 def test_ordinary_marks_stay(text, kept):
     assert kept in normalize(text)
 

@@ -30,8 +30,9 @@ _DOT_SEP = patterns.compile(_DOT_WORD)
 _PHONE = patterns.compile(r"1[3-9][0-9]{9}")
 # a mark strewn through a message: at least this many times, between at least this share of its letters
 SPRINKLED_MIN = 5
-SPRINKLED_SHARE = 0.3
-_SENTENCE_MARKS = frozenset("，。、；：？！,.;:?!\"'“”‘’()（）【】《》[]<>")  # dense in a list, never strewn
+SPRINKLED_SHARE = 0.2
+SENTENCE_MARK_SHARE = 0.6  # the marks of sentences and lists are dense in ordinary text: strewn only past this
+_SENTENCE_MARKS = frozenset("，。、；：？！,.;:?!\"'“”‘’()（）【】《》[]<>")
 # before 信, one symbol or Bopomofo glyph standing for 微, with an id after it (√信, 🅥信, ㄨ信: abc123):
 # nobody writes a glyph there but to dodge a list of 微信's look-alikes
 _STAND_IN_CATEGORIES = frozenset({"So", "Sm", "Sk"})
@@ -211,22 +212,21 @@ def _contact_numerals(s: str) -> str:
 
 @lru_cache(maxsize=4096)  # one message is read by several judges (detectors, flood, handles)
 def _unsprinkled(s: str) -> str:
-    """`s` without a mark strewn through it: one symbol or punctuation mark between a good share of
-    its characters (兼✨职✨日✨结, h·t·t·p·s, a-n-y-o-n-e, 顺🈲便🈲推) is there to break up every word a
-    filter knows, so it is read as nothing. Ordinary use stays: a few slashes in "Linux/Mac", a
-    nickname's bars, a name's middle dot."""
+    """`s` without the marks strewn through it: a symbol or punctuation mark between a good share of
+    its characters (兼✨职✨日✨结, h·t·t·p·s, a-n-y-o-n-e, 顺🈲便🈲推, 各、位、宝、妈) is there to break up
+    every word a filter knows, so it is read as nothing. Ordinary use stays: a few slashes in
+    "Linux/Mac", a nickname's bars, a name's middle dot, the commas and 、 of a list."""
     s = s.replace("\ufe0f", "")  # an emoji's presentation selector is no character of its own
     counts: dict[str, int] = {}
     for c in s:
-        if not (c.isalnum() or c.isspace() or _cjk(c) or c in _SENTENCE_MARKS):
+        if not (c.isalnum() or c.isspace() or _cjk(c)):
             counts[c] = counts.get(c, 0) + 1
-    if not counts:
-        return s
-    mark, n = max(counts.items(), key=lambda kv: kv[1])
     letters = sum(1 for c in s if c.isalnum() or _cjk(c))
-    if n < SPRINKLED_MIN or n < SPRINKLED_SHARE * (letters - 1):
-        return s
-    return s.replace(mark, "")
+    for mark, n in counts.items():
+        share = SENTENCE_MARK_SHARE if mark in _SENTENCE_MARKS else SPRINKLED_SHARE
+        if n >= SPRINKLED_MIN and n >= share * (letters - 1):
+            s = s.replace(mark, "")
+    return s
 
 
 def _stand_in_wechat(s: str) -> str:
