@@ -1,7 +1,8 @@
 """One normalised view of a message's text, read by every judge.
 
 Spammers dodge keyword lists by writing the same words differently: full-width or lookalike letters
-(ｖｘ, Cyrillic а), letters spaced out or split by emoji (w e i x i n, 加🌹微🌹信), traditional
+(ｖｘ, Cyrillic а), letters spaced out or split by emoji (w e i x i n, 加🌹微🌹信), one mark strewn
+through the whole message (兼✨职✨日✨结, h·t·t·p·s), a glyph standing for 微 (√信), traditional
 characters (微信號), homophones and pinyin (喂心, weixin), phone numbers in Chinese numerals (幺三八…,
 壹叁捌…, ①③⑧) and links written with 点 or 。 for the dot. `normalize` undoes these once, so each
 detector's patterns stay plain. The view keeps the spaces between real words (English reads as
@@ -247,10 +248,11 @@ def _stand_in_wechat(s: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """The normalised view: NFKC, lower case, invisible marks dropped, lookalikes and other digit
-    forms read as ASCII, traditional → simplified, spaced-out words joined (word spaces kept),
-    contact words' homophone and pinyin forms read as the word, 点/。 between domain labels read as a
-    dot, and Chinese numerals in handle positions read as digits."""
+    """The normalised view: marks strewn through the message and a glyph standing for 微 undone, then
+    NFKC, lower case, invisible marks dropped, lookalikes and other digit forms read as ASCII,
+    traditional → simplified, spaced-out words joined (word spaces kept), contact words' homophone and
+    pinyin forms read as the word, 点/。 between domain labels read as a dot, and Chinese numerals in
+    handle positions read as digits."""
     if not text:
         return ""
     s = unicodedata.normalize("NFKC", _unsprinkled(text))
