@@ -197,6 +197,17 @@ def test_telegram_id_read_back_after_its_word(data, handle):
     assert handle in handles(text), (text, normalize(text))
 
 
+@pytest.mark.e2e
+@SETTINGS
+@given(st.data(), WECHAT_ID, st.sampled_from(["✨", "·", "~", "★", "🌹", "-", "/", "|", "💰", "、"]))
+def test_a_mark_strewn_through_the_whole_message_leaves_the_id(data, handle, mark):
+    assume(normalize(handle) == handle and mark not in handle)
+    word = data.draw(written_word(WECHAT_WORDS))
+    text = data.draw(st.sampled_from(PREFIXES)) + word + "：" + handle + data.draw(st.sampled_from(SUFFIXES))
+    strewn = mark.join(text)
+    assert handle in handles(strewn), (strewn, normalize(strewn))
+
+
 # ---- ordinary chat --------------------------------------------------------------------------------
 
 _NUMBER_PHRASES = [
