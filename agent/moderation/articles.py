@@ -6,9 +6,8 @@ rule), the finding's own cue words pick the closer one.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import re
+from functools import lru_cache
 
 from agent import patterns
 from agent.moderation.detectors import Finding
