@@ -43,6 +43,17 @@ def test_ordinary_marks_stay(text, kept):
     assert kept in normalize(text)
 
 
+@pytest.mark.parametrize("written, name", [("危辛", "微信"), ("薇芯", "微信"), ("旗娥", "企鹅"), ("七饿", "企鹅")])
+def test_a_channel_name_spelled_by_sound_reads_as_the_name_before_an_id(written, name):
+    assert compact(f"有事加我{written}：shop_2024") == f"有事加我{name}:shop_2024"
+    assert compact(f"{written}号 123456789") == f"{name}号123456789"
+
+
+@pytest.mark.parametrize("text", ["一位新同学刚进群", "维新变法的历史", "为新手准备了礼包"])
+def test_the_same_sounds_in_ordinary_words_stay(text):
+    assert normalize(text) == text
+
+
 @pytest.mark.parametrize("glyph", ["√", "✔", "🅥", "❤️", "ㄨ", "★", "∨"])
 def test_a_glyph_standing_for_wei_before_xin_with_an_id_reads_as_wechat(glyph):
     assert compact(f"有需要的加我{glyph}信 shop_2024") == "有需要的加我微信shop_2024"

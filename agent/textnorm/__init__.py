@@ -247,6 +247,22 @@ def _stand_in_wechat(s: str) -> str:
     return "".join(out) + s[i:]
 
 
+def _sounded_channels(s: str) -> str:
+    """`s` with two characters that sound like a channel's name (危辛, 旗娥; see lexicon.by_sound)
+    read as the name when an id follows them: only there, so "一位新同学" stays as it is."""
+    names, reading = lexicon.by_sound(), lexicon.readings()
+    out, i = [], 0
+    while i < len(s) - 1:
+        name = names.get((reading.get(s[i], ""), reading.get(s[i + 1], "")))
+        if name and _ID_AFTER.match(s, i + 2 + (s[i + 2:i + 3] == "号")):
+            out.append(name)
+            i += 2
+            continue
+        out.append(s[i])
+        i += 1
+    return "".join(out) + s[i:]
+
+
 def normalize(text: str) -> str:
     """The normalised view: marks strewn through the message and a glyph standing for 微 undone, then
     NFKC, lower case, invisible marks dropped, lookalikes and other digit forms read as ASCII,
@@ -266,6 +282,8 @@ def normalize(text: str) -> str:
     s = _squeeze(s.lower())
     if lexicon.may_hold_form(s):
         s = lexicon.canonical_pattern().sub(lambda m: lexicon.canonical(m.group(0)), s)
+    if not s.isascii():
+        s = _sounded_channels(s)
     s = _domains(s)
     return _contact_numerals(_numeral_runs(s))
 

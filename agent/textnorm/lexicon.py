@@ -138,6 +138,12 @@ def readings() -> dict[str, str]:
     return out
 
 
+@cache
+def by_sound() -> dict[tuple[str, str], str]:
+    """The syllables of each channel name that any same-sounding spelling stands for → the name."""
+    return {tuple(spell(word)): word for word in _data()["by_sound"]}
+
+
 def spell(word: str) -> list[str]:
     """The syllables of a Chinese word, one usual reading per character ("微信" → ["wei", "xin"])."""
     table = readings()
