@@ -46,7 +46,7 @@ def main() -> None:
         originals += len(caught)
         for evade in EVASIONS:
             rng = random.Random(args.seed)
-            changed = [d for d in (evade(t, rng) for t in caught) if d not in caught]
+            changed = [d for t in caught if (d := evade(t, rng)) != t]
             disguised[evade.__name__] += len(changed)
             still[evade.__name__] += sum(v["kind"] is not None for v in verdicts(changed, group))
     print(json.dumps({"caught_as_written": originals, "seed": args.seed,

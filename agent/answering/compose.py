@@ -158,14 +158,17 @@ def _latin(text: str) -> bool:
     return sum(ch.isascii() and ch.isalpha() for ch in text) > 3 * sum("\u3400" <= ch <= "\u9fff" for ch in text)
 
 
+_STOPS = ("。", "！", "？", ".", "!", "?")
+
+
 def closed(text: str) -> str:
     """`text` ending with a full stop of its script when it ends with no mark ('；' and ';' dropped)."""
     text = text.rstrip("；;")
-    return text if text.endswith(("。", "！", "？", ".", "!", "?")) else text + ("." if _latin(text) else "。")
+    return text if text.endswith(_STOPS) else text + ("." if _latin(text) else "。")
 
 
 def _end(sentence: str, latin: bool = False) -> str:
     """Close a sentence whose source line had none (bullets): '；' in Chinese, ';' in English."""
-    if sentence.endswith(("。", "！", "？", "；", "!", "?", ";", ".")):
+    if sentence.endswith((*_STOPS, "；", ";")):
         return sentence
     return sentence + (";" if latin else "；")

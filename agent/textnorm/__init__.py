@@ -38,6 +38,7 @@ _SENTENCE_MARKS = frozenset("，。、；：？！,.;:?!\"'“”‘’()（）�
 # nobody writes a glyph there but to dodge a list of 微信's look-alikes
 _STAND_IN_CATEGORIES = frozenset({"So", "Sm", "Sk"})
 _ID_AFTER = patterns.compile(r"\s*[:：]?\s*[A-Za-z0-9_-]{4,}")
+_ID = patterns.compile(r"[A-Za-z0-9_-]{4}")
 _LOOKALIKE_DIGITS = {"o": "0", "i": "1", "l": "1"}
 
 
@@ -211,7 +212,6 @@ def _contact_numerals(s: str) -> str:
     return _after_contact().sub(read, s)
 
 
-@lru_cache(maxsize=4096)  # one message is read by several judges (detectors, flood, handles)
 def _unsprinkled(s: str) -> str:
     """`s` without the marks strewn through it: a symbol or punctuation mark between a good share of
     its characters (兼✨职✨日✨结, h·t·t·p·s, a-n-y-o-n-e, 顺🈲便🈲推, 各、位、宝、妈) is there to break up
@@ -263,6 +263,7 @@ def _sounded_channels(s: str) -> str:
     return "".join(out) + s[i:]
 
 
+@lru_cache(maxsize=4096)  # one message is read by several judges (detectors, flood, handles)
 def normalize(text: str) -> str:
     """The normalised view: marks strewn through the message and a glyph standing for 微 undone, then
     NFKC, lower case, invisible marks dropped, lookalikes and other digit forms read as ASCII,
@@ -282,7 +283,7 @@ def normalize(text: str) -> str:
     s = _squeeze(s.lower())
     if lexicon.may_hold_form(s):
         s = lexicon.canonical_pattern().sub(lambda m: lexicon.canonical(m.group(0)), s)
-    if not s.isascii():
+    if not s.isascii() and _ID.search(s):  # a name read by sound needs an id after it
         s = _sounded_channels(s)
     s = _domains(s)
     return _contact_numerals(_numeral_runs(s))
