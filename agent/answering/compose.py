@@ -12,18 +12,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from agent import patterns
+from agent.kb import tables
 from agent.kb.tokenize import content_tokens, corpus_counts, current_vocabulary, follows_vocabulary, normalize
 
 _SENTENCE = patterns.compile(r"[^\n。！？；!?;]*[。！？；!?;]|[^\n。！？；!?;]+")  # or a line's unended rest
 _FAQ_Q = patterns.compile(r"^\s*(?:[-*]\s*)?(?:\*\*)?\s*(?:Q\d*|问\d*|问题|question)\s*[：:].*?$", re.M | re.I)
 _FAQ_A = patterns.compile(r"^\s*(?:\*\*)?\s*(?:A\d*|答\d*|答案|回答|answer)\s*[：:]\s*(?:\*\*)?\s*", re.M | re.I)
 _MARKUP = patterns.compile(r"^\s*(?:[-*+]\s+|\d+[.、]\s*|#+\s*)|\*\*")
-
-
-def _cells(line: str) -> tuple[str, ...]:
-    """A table line's cells; none for a separator row ('|---|:--:|')."""
-    cells = tuple(c.replace("**", "").strip() for c in line.strip().strip("|").split("|"))
-    return () if all(patterns.fullmatch(r":?-{2,}:?", c) or not c for c in cells) else cells
 
 
 @dataclass(frozen=True)
@@ -44,7 +39,7 @@ def units(text: str) -> tuple[Unit, ...]:
     table, header, in_table = -1, (), False
     for line in text.splitlines():
         if line.lstrip().startswith("|"):
-            cells = _cells(line)
+            cells = tuple(c.replace("**", "").strip() for c in tables.cells(line))
             if not in_table:
                 table, header, in_table = table + 1, cells, True
                 out.append(Unit("，".join(c for c in cells if c), table))

@@ -18,6 +18,7 @@ from pathlib import Path
 import charset_normalizer
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 from agent import patterns
+from agent.kb import tables
 
 SUFFIXES = (".md", ".markdown", ".txt")
 SEP = " › "
@@ -92,8 +93,7 @@ def _table_row(line: str) -> str:
     pipes; the separator row embeds as nothing."""
     if not line.startswith("|"):
         return line
-    cells = [c.strip() for c in line.strip("|").split("|")]
-    return "，".join(c for c in cells if c and not set(c) <= set(":- "))
+    return "，".join(c for c in tables.cells(line) if c and not set(c) <= set(":- "))
 
 
 def chunker_signature(chunk_size: int, chunk_overlap: int) -> str:
@@ -222,8 +222,7 @@ def _asked(line: str) -> tuple[str, str] | None:
 def _table_pairs(rows: list[str]) -> list[tuple[str, str]]:
     """A Markdown table of questions and answers as (question, answer) pairs, or [] for any other
     table. It is one when its first column is headed as the questions, or most of its rows ask."""
-    cells = [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows]
-    cells = [c for c in cells if not all(set(x) <= set(":- ") for x in c)]  # the separator row
+    cells = [c for c in map(tables.cells, rows) if c]
     if len(cells) < 2 or min(len(c) for c in cells) < 2:
         return []
     head, body = cells[0], cells[1:]
